@@ -1,0 +1,262 @@
+"""The consumer-group loop every service runs.
+
+At-least-once: an entry is acked only after its handler returned without reporting it failed. A failed entry
+stays pending and comes again (after a backoff) before anything new is read, so per-stream order holds; after
+`max_deliveries` it moves to the `dead` stream with the error and its original fields. Entries left pending by
+a dead consumer are taken over with XAUTOCLAIM once idle for `claim_idle_ms`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+from redis.exceptions import ResponseError
+
+from .bus import REDIS_DOWN, Bus, _sleep
+from .entry import Entry, now_iso
+from .keys import DEAD
+from .log import Log, StateLog
+
+
+@dataclass
+class Outcome:
+    """What a handler says about its batch; entries it does not name are done and get acked."""
+
+    retry: dict[str, str] = field(default_factory=dict)  # entry id -> error: deliver again later
+    reject: dict[str, str] = field(default_factory=dict)  # entry id -> error: dead-letter now
+
+
+Handler = Callable[[list[Entry]], Awaitable[Outcome | None]]
+
+
+def default_consumer_name() -> str:
+    return os.environ.get("CONSUMER_NAME") or f"{socket.gethostname()}-{os.getpid()}"
+
+
+@dataclass
+class Counters:
+    handled: int = 0
+    retried: int = 0
+    dead: int = 0
+    claimed: int = 0
+
+
+class Consumer:
+    def __init__(
+        self,
+        bus: Bus,
+        group: str,
+        handlers: Mapping[str, Handler],
+        *,
+        consumer: str | None = None,
+        batch: int | None = None,
+        block_ms: int | None = None,
+        claim_idle_ms: int | None = None,
+        max_deliveries: int | None = None,
+        start_id: str = "0",
+    ) -> None:
+        s = bus.settings
+        self.bus = bus
+        self.group = group
+        self.handlers = dict(handlers)
+        self.name = consumer or default_consumer_name()
+        self.batch = batch or s.bus_batch
+        self.block_ms = block_ms if block_ms is not None else s.bus_block_ms
+        self.claim_idle_ms = claim_idle_ms if claim_idle_ms is not None else s.bus_claim_idle_ms
+        self.max_deliveries = max_deliveries or s.bus_max_deliveries
+        self.retry_max_s = s.bus_retry_max_s
+        self.start_id = start_id
+        self.counters = Counters()
+        self.log = Log(f"bus.consumer.{group}", server=bus.server, group=group, consumer=self.name)
+        self._keys = {bus.key(stream): stream for stream in self.handlers}
+        self._claim_cursor = {key: "0-0" for key in self._keys}
+        self._next_claim = 0.0
+        self._redis_state = StateLog(self.log, "redis")
+
+    async def ensure_groups(self) -> None:
+        for key in self._keys:
+            try:
+                await self.bus.redis.xgroup_create(key, self.group, id=self.start_id, mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set; the batch in hand is finished and acked first."""
+        own_pending = True  # a consumer of the same name may have left entries behind
+        backoff = 0.0
+        while not stop.is_set():
+            try:
+                if own_pending and backoff:
+                    await _sleep(backoff, stop)
+                    if stop.is_set():
+                        break
+                if self._redis_state.state != "connected":
+                    await self.ensure_groups()
+                    self._redis_state.set("connected")
+                failed = await self._claim_stale()
+                if own_pending:
+                    batches = await self._read("0", block=False)
+                    if not any(entries for _, entries in batches):
+                        own_pending = False
+                        continue
+                else:
+                    batches = await self._read(">", block=True, stop=stop)
+                for key, entries in batches:
+                    failed |= await self._handle(self._keys[key], entries)
+                if failed:
+                    own_pending = True
+                    backoff = min(max(backoff * 2, 0.2), self.retry_max_s)
+                elif not own_pending:
+                    backoff = 0.0
+            except REDIS_DOWN as exc:
+                self._redis_state.set("unreachable", logging.WARNING, error=str(exc))
+                own_pending = True
+                await _sleep(min(max(backoff, 0.2), 5.0), stop)
+                backoff = min(max(backoff * 2, 0.2), 5.0)
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                # Redis lost the stream (restarted without persistence): make the group again.
+                self.log.warning("consumer group missing, creating it again", error=str(exc))
+                await self.ensure_groups()
+        self.log.info("consumer stopped", **vars(self.counters))
+
+    async def _read(
+        self, start: str, *, block: bool, stop: asyncio.Event | None = None
+    ) -> list[tuple[str, list]]:
+        streams = {key: start for key in self._keys}
+        call = self.bus.redis.xreadgroup(
+            self.group, self.name, streams, count=self.batch, block=self.block_ms if block else None
+        )
+        if stop is None:
+            return await call or []
+        read = asyncio.ensure_future(call)
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            done, _ = await asyncio.wait({read, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        if read not in done:
+            # Entries this read may have taken stay pending and are read again on the next start.
+            read.cancel()
+            try:
+                await read
+            except (asyncio.CancelledError, *REDIS_DOWN):
+                pass
+            return []
+        return read.result() or []
+
+    async def _claim_stale(self) -> bool:
+        now = time.monotonic()
+        if now < self._next_claim:
+            return False
+        self._next_claim = now + max(self.claim_idle_ms / 2000, 0.5)
+        failed = False
+        for key, stream in self._keys.items():
+            cursor, claimed, deleted = await self.bus.redis.xautoclaim(
+                key, self.group, self.name, self.claim_idle_ms, self._claim_cursor[key], count=self.batch
+            )
+            self._claim_cursor[key] = cursor
+            for entry_id in deleted or []:
+                self.log.error(
+                    "pending entry was trimmed before it was handled", stream=stream, entry=entry_id
+                )
+            if claimed:
+                self.counters.claimed += len(claimed)
+                self.log.info("claimed stale entries", stream=stream, count=len(claimed), first=claimed[0][0])
+                failed |= await self._handle(stream, claimed)
+        return failed
+
+    async def _handle(self, stream: str, raw: list) -> bool:
+        """Run the handler on one stream's batch, ack what succeeded; True if some entries must come again."""
+        key = self.bus.key(stream)
+        entries: list[Entry] = []
+        lost: list[str] = []
+        for entry_id, fields in raw:
+            if fields:
+                entries.append(Entry.from_fields(stream, entry_id, fields))
+            else:
+                lost.append(entry_id)
+        if lost:
+            self.log.error(
+                "pending entries were trimmed before they were handled",
+                stream=stream,
+                count=len(lost),
+                first=lost[0],
+            )
+            await self.bus.redis.xack(key, self.group, *lost)
+        if not entries:
+            return False
+        handler = self.handlers[stream]
+        try:
+            outcome = await handler(entries) or Outcome()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the handler's failure is the batch's, never the loop's
+            error = f"{type(exc).__name__}: {exc}"
+            self.log.warning(
+                "handler failed, batch will be delivered again",
+                stream=stream,
+                entry=entries[0].id,
+                count=len(entries),
+                error=error,
+            )
+            outcome = Outcome(retry={e.id: error for e in entries})
+        done = [e.id for e in entries if e.id not in outcome.retry and e.id not in outcome.reject]
+        if done:
+            await self.bus.redis.xack(key, self.group, *done)
+            self.counters.handled += len(done)
+        dead = dict(outcome.reject)
+        retry = {i: err for i, err in outcome.retry.items() if i not in dead}
+        deliveries: dict[str, int] = {}
+        if retry or dead:
+            deliveries = await self._deliveries(key, list(retry) + list(dead))
+            for entry_id, error in list(retry.items()):
+                if deliveries.get(entry_id, 0) >= self.max_deliveries:
+                    dead[entry_id] = error
+                    del retry[entry_id]
+        if dead:
+            by_id = {e.id: e for e in entries}
+            await self._dead_letter(
+                key, stream, [(by_id[i], err, deliveries.get(i, 0)) for i, err in dead.items()]
+            )
+        self.counters.retried += len(retry)
+        return bool(retry)
+
+    async def _deliveries(self, key: str, ids: list[str]) -> dict[str, int]:
+        pipe = self.bus.redis.pipeline(transaction=False)
+        for entry_id in ids:
+            pipe.xpending_range(key, self.group, min=entry_id, max=entry_id, count=1)
+        counts: dict[str, int] = {}
+        for entry_id, rows in zip(ids, await pipe.execute(), strict=True):
+            counts[entry_id] = rows[0]["times_delivered"] if rows else 0
+        return counts
+
+    async def _dead_letter(self, key: str, stream: str, items: list[tuple[Entry, str, int]]) -> None:
+        dead_key = self.bus.key(DEAD)
+        pipe = self.bus.redis.pipeline(transaction=True)
+        for entry, error, deliveries in items:
+            fields = {
+                "@source": stream,
+                "@source_id": entry.id,
+                "@group": self.group,
+                "@error": error,
+                "@deliveries": str(deliveries),
+                "@dead_at": now_iso(),
+                **entry.fields(),
+            }
+            pipe.xadd(dead_key, fields, maxlen=self.bus.maxlen(DEAD), approximate=True)
+            pipe.xack(key, self.group, entry.id)
+        await pipe.execute()
+        self.counters.dead += len(items)
+        for entry, error, deliveries in items:
+            self.log.error(
+                "entry dead-lettered", stream=stream, entry=entry.id, deliveries=deliveries, error=error
+            )

@@ -1,0 +1,48 @@
+"""Health check for containers: `python -m services.bus.health <service> [--max-age 30]`.
+
+Exit 0 when the service's status hash is fresh and says ready (the service itself decides what ready means:
+Redis plus, for the gateway, AMI; for the bridge, Odoo). Exit 1 with the reason otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import redis
+
+from .config import BusSettings
+from .keys import Keys, status
+
+
+def check(settings: BusSettings, service: str, max_age: float) -> tuple[bool, str]:
+    key = Keys(settings.pbx_prefix, settings.agent_server).key(status(service))
+    try:
+        fields = redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=3).hgetall(
+            key
+        )
+    except redis.RedisError as exc:
+        return False, f"redis unreachable: {exc}"
+    if not fields:
+        return False, f"no status at {key}: the service has not started"
+    age = time.time() - float(fields.get("updated_ts") or 0)
+    if age > max_age:
+        return False, f"status is {age:.0f} s old: the service is not running"
+    if fields.get("ready") != "1":
+        return False, f"not ready: {fields.get('reason') or 'starting'}"
+    return True, "ready"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("service")
+    parser.add_argument("--max-age", type=float, default=30.0)
+    args = parser.parse_args(argv)
+    ok, reason = check(BusSettings(), args.service, args.max_age)
+    print(f"{args.service}: {reason}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
