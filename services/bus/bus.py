@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -27,6 +29,8 @@ def connect_redis(url: str) -> aioredis.Redis:
         socket_keepalive=True,
         socket_connect_timeout=5,
         health_check_interval=15,
+        # A pooled connection found dead after a Redis restart is replaced and the command sent again.
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
     )
 
 

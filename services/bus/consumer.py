@@ -107,7 +107,7 @@ class Consumer:
                         own_pending = False
                         continue
                 else:
-                    batches = await self._read(">", block=True, stop=stop)
+                    batches = await self._read(">", block=True)
                 for key, entries in batches:
                     failed |= await self._handle(self._keys[key], entries)
                 if failed:
@@ -128,30 +128,15 @@ class Consumer:
                 await self.ensure_groups()
         self.log.info("consumer stopped", **vars(self.counters))
 
-    async def _read(
-        self, start: str, *, block: bool, stop: asyncio.Event | None = None
-    ) -> list[tuple[str, list]]:
+    async def _read(self, start: str, *, block: bool) -> list[tuple[str, list]]:
+        # A short block keeps the stop check responsive without cancelling a read in flight (which could
+        # leave entries delivered to this consumer but never seen until the next start).
         streams = {key: start for key in self._keys}
-        call = self.bus.redis.xreadgroup(
-            self.group, self.name, streams, count=self.batch, block=self.block_ms if block else None
+        block_ms = self.block_ms if block else None
+        return (
+            await self.bus.redis.xreadgroup(self.group, self.name, streams, count=self.batch, block=block_ms)
+            or []
         )
-        if stop is None:
-            return await call or []
-        read = asyncio.ensure_future(call)
-        stopped = asyncio.ensure_future(stop.wait())
-        try:
-            done, _ = await asyncio.wait({read, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopped.cancel()
-        if read not in done:
-            # Entries this read may have taken stay pending and are read again on the next start.
-            read.cancel()
-            try:
-                await read
-            except (asyncio.CancelledError, *REDIS_DOWN):
-                pass
-            return []
-        return read.result() or []
 
     async def _claim_stale(self) -> bool:
         now = time.monotonic()
