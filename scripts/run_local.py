@@ -1,0 +1,190 @@
+"""`make run`: the whole Agent on this machine.
+
+With nothing configured it runs on an embedded default: a Redis (the one on 127.0.0.1:6379 if it answers,
+else its own redis-server), the AMI peer replaying calls and attacks in place of Asterisk, the Odoo JSON-RPC
+peer in place of Odoo, and every service against them. Set AMI_HOST (and AMI_USER/AMI_SECRET) to use a real
+Asterisk, ODOO_URL (and ODOO_DB/ODOO_USER/ODOO_PASSWORD) to use a real Odoo. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+COLORS = ["36", "32", "35", "33", "34", "31", "37", "96", "92"]
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(host: str, port: int, what: str, timeout: float = 20) -> None:
+    end = time.time() + timeout
+    while not port_open(host, port):
+        if time.time() > end:
+            raise SystemExit(f"{what} did not open {host}:{port}")
+        time.sleep(0.1)
+
+
+class Stack:
+    def __init__(self) -> None:
+        self.procs: list[tuple[str, subprocess.Popen]] = []
+        self.workdir = Path(tempfile.mkdtemp(prefix="pbx-agent-run-"))
+
+    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+        color = COLORS[len(self.procs) % len(COLORS)]
+        # Each line prefixed with the process name, so the interleaved logs stay readable.
+        prefix = f"\033[{color}m{name:>12}\033[0m | "
+        proc = subprocess.Popen(
+            ["bash", "-c", 'exec "$@" 2>&1 | sed -u "s/^/$PREFIX/"', "run", *args],
+            cwd=ROOT,
+            env={**os.environ, **env, "PREFIX": prefix.replace("/", r"\/")},
+            start_new_session=True,
+        )
+        self.procs.append((name, proc))
+        return proc
+
+    def stop(self) -> None:
+        for _name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for _name, proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def main() -> int:
+    stack = Stack()
+    env: dict[str, str] = {"AGENT_SERVER": os.environ.get("AGENT_SERVER", "asterisk1")}
+    try:
+        redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        try:
+            redis.Redis.from_url(redis_url, socket_timeout=1).ping()
+            print(f"Redis: using {redis_url}")
+        except redis.RedisError:
+            port = free_port()
+            stack.start(
+                "redis",
+                [
+                    "redis-server",
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "yes",
+                    "--dir",
+                    str(stack.workdir),
+                ],
+                {},
+            )
+            wait_port("127.0.0.1", port, "redis-server")
+            redis_url = f"redis://127.0.0.1:{port}/0"
+            print(f"Redis: started its own at {redis_url}")
+        env["REDIS_URL"] = redis_url
+        # Keys of this run apart from anything else in that Redis.
+        env["PBX_PREFIX"] = os.environ.get("PBX_PREFIX", "pbx")
+
+        if os.environ.get("AMI_HOST"):
+            print(f"Asterisk: {os.environ['AMI_HOST']}:{os.environ.get('AMI_PORT', '5038')}")
+        else:
+            ami_port = free_port()
+            stack.start(
+                "ami-peer",
+                [
+                    PY,
+                    "-m",
+                    "peers.ami_peer",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(ami_port),
+                    "--user",
+                    "admin",
+                    "--secret",
+                    "admin",
+                    "--scenario",
+                    "demo",
+                ],
+                {},
+            )
+            wait_port("127.0.0.1", ami_port, "the AMI peer")
+            env.update(AMI_HOST="127.0.0.1", AMI_PORT=str(ami_port), AMI_USER="admin", AMI_SECRET="admin")
+            print(f"Asterisk: the AMI peer on 127.0.0.1:{ami_port} (demo calls and attacks)")
+
+        if os.environ.get("ODOO_URL"):
+            print(f"Odoo: {os.environ['ODOO_URL']}")
+        else:
+            odoo_port = free_port()
+            stack.start("odoo-peer", [PY, "-m", "peers.odoo_peer", "--port", str(odoo_port)], {})
+            wait_port("127.0.0.1", odoo_port, "the Odoo peer")
+            env.update(ODOO_URL=f"http://127.0.0.1:{odoo_port}", ODOO_DB="demo")
+            print(f"Odoo: the JSON-RPC peer on 127.0.0.1:{odoo_port}")
+
+        conf_dir = os.environ.get("ASTERISK_CONF_DIR")
+        if not conf_dir:
+            conf_dir = str(stack.workdir / "asterisk")
+            shutil.copytree(ROOT / "peers" / "sample_asterisk_conf", conf_dir)
+        env.update(ASTERISK_CONF_DIR=conf_dir, CONF_BACKUP_DIR=str(stack.workdir / "conf-backups"))
+        env.setdefault("GUARD_BACKEND", os.environ.get("GUARD_BACKEND", "log"))
+        console_port = int(os.environ.get("CONSOLE_PORT", "48001"))
+        env["CONSOLE_PORT"] = str(console_port)
+
+        for service in ("ami_gateway", "odoo_bridge", "guard", "conf_sync", "console"):
+            stack.start(service, [PY, "-m", f"services.{service}"], env)
+
+        if os.environ.get("CONSOLE_DISABLED", "").lower() not in ("yes", "true", "1"):
+            wait_port("127.0.0.1", console_port, "the console")
+            token = secrets.token_urlsafe(24)
+            client = redis.Redis.from_url(redis_url)
+            key = f"{env['PBX_PREFIX']}:{env['AGENT_SERVER']}:console:token:{token}"
+            client.set(
+                key,
+                json.dumps(
+                    {"uid": 2, "login": "admin", "server": env["AGENT_SERVER"], "exp": time.time() + 600}
+                ),
+                ex=600,
+            )
+            print(
+                f"\nConsole (one-time link, valid 10 min): http://127.0.0.1:{console_port}/?token={token}\n"
+            )
+        print("Watch the bus:  .venv/bin/pbx streams   |   .venv/bin/pbx tail events   |   Ctrl-C to stop\n")
+        while all(proc.poll() is None for _, proc in stack.procs):
+            time.sleep(0.5)
+        dead = [name for name, proc in stack.procs if proc.poll() is not None]
+        print(f"stopped: {', '.join(dead)} exited")
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
