@@ -103,7 +103,6 @@ class Gateway:
         if self._down_since is not None:
             self._publish_gap(self._down_since, self._down_reason)
         self._down_since = None
-        self.status.fields["fully_booted"] = "0"
         asyncio.ensure_future(self._after_login(version))
 
     async def _after_login(self, ami_version: str) -> None:
@@ -132,6 +131,8 @@ class Gateway:
         )
 
     def _mark_down(self, reason: str) -> None:
+        # FullyBooted arrives with the login response, before panoramisk reports the login: reset it here.
+        self.status.fields["fully_booted"] = "0"
         if self._down_since is None:
             self._down_since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             self._down_reason = reason

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from peers.ami_peer import attack, demo_calls, good_client
+from tests.ami_gateway.conftest import Running
+from tests.bus.helpers import eventually
+
+
+def _tagged(entries: list[tuple[str, dict[str, str]]]) -> list[dict[str, str]]:
+    return [fields for _, fields in entries if "PeerSeq" in fields]
+
+
+async def test_every_event_arrives_complete_and_in_order(running: Running) -> None:
+    sent = await running.peer.replay_calls(demo_calls() * 20)
+    total = len(running.peer.sent_events)
+
+    async def all_there() -> bool:
+        return len(_tagged(await running.stream("events"))) == total
+
+    await eventually(all_there)
+    stored = _tagged(await running.stream("events"))
+    assert sent > 400
+    for (_, pairs), fields in zip(running.peer.sent_events, stored, strict=True):
+        headers = {k: v for k, v in fields.items() if not k.startswith("@")}
+        assert list(headers.items()) == pairs  # every header, same names, same order
+        assert fields["@type"] == "event" and fields["@server"] == "asterisk1" and fields["@at"].endswith("Z")
+    ids = [fields["@id"] for fields in stored]
+    assert len(set(ids)) == len(ids)  # the dedupe key is unique
+
+
+async def test_security_events_also_go_to_the_security_stream(running: Running) -> None:
+    await running.peer.replay(attack(["203.0.113.7", "2001:db8::66"], attempts=5))
+    await running.peer.replay(good_client("198.51.100.20", times=1))
+    security_sent = [p for _, p in running.peer.sent_events if ("Privilege", "security,all") in p]
+
+    async def all_there() -> bool:
+        return len(_tagged(await running.stream("security"))) == len(security_sent)
+
+    await eventually(all_there)
+    stored = _tagged(await running.stream("security"))
+    assert [f["RemoteAddress"] for f in stored] == [dict(p)["RemoteAddress"] for p in security_sent]
+    assert "IPV6/UDP/[2001:db8::66]/5061" in {f["RemoteAddress"] for f in stored}
+    # Call events never reach the security stream.
+    await running.peer.replay_calls(demo_calls()[:1])
+    await eventually(lambda: _count_events(running, len(running.peer.sent_events)))
+    assert len(_tagged(await running.stream("security"))) == len(security_sent)
+
+
+async def _count_events(running: Running, n: int) -> bool:
+    return len(_tagged(await running.stream("events"))) == n
+
+
+async def test_repeated_headers_survive_from_ami_to_the_stream(running: Running) -> None:
+    running.peer.emit(
+        [
+            ("Event", "VarSet"),
+            ("Privilege", "dialplan,all"),
+            ("ChanVariable", "A=1"),
+            ("ChanVariable", "B=2"),
+            ("ChanVariable", "C=3"),
+        ]
+    )
+    await running.peer.drain()
+    await eventually(lambda: _count_events(running, len(running.peer.sent_events)))
+    (fields,) = [f for f in _tagged(await running.stream("events")) if f["Event"] == "VarSet"]
+    assert (fields["ChanVariable"], fields["ChanVariable#2"], fields["ChanVariable#3"]) == (
+        "A=1",
+        "B=2",
+        "C=3",
+    )
+
+
+async def test_the_status_hash_shows_the_connection(running: Running) -> None:
+    key = running.bus.key("status:ami_gateway")
+
+    async def connected() -> bool:
+        status = await running.bus.redis.hgetall(key)
+        return status.get("ami_connected") == "1" and status.get("asterisk_version") == "22.10.1"
+
+    await eventually(connected)
+    running.peer.emit([("Event", "Newexten"), ("Privilege", "dialplan,all")])
+    await running.peer.drain()
+
+    async def last_event_seen() -> bool:
+        return bool((await running.bus.redis.hgetall(key)).get("last_event_at"))
+
+    await eventually(last_event_seen)
+    status = await running.bus.redis.hgetall(key)
+    assert status["ready"] == "1" and status["ami_version"] == "11.0.0" and status["fully_booted"] == "1"
