@@ -118,7 +118,9 @@ class Gateway:
 
     def on_disconnected(self, reason: str) -> None:
         self._mark_down(reason)
-        self.ami_state.set("disconnected", logging.WARNING, reason=reason)
+        # Asterisk closes the socket after a failed login: that is the same state, not a new one to log.
+        if self.ami_state.state != "login failed":
+            self.ami_state.set("disconnected", logging.WARNING, reason=reason)
 
     def on_connect_failed(self, reason: str) -> None:
         self._mark_down(reason)

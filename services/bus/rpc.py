@@ -52,6 +52,7 @@ class Requester:
         self._waiting: dict[str, asyncio.Future[Entry]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self._closing = False
         self.log = Log("bus.rpc", server=bus.server, stream=self.stream)
 
     async def start(self) -> None:
@@ -60,10 +61,16 @@ class Requester:
         await self._ready.wait()
 
     async def close(self) -> None:
+        # The reader notices the flag within one XREAD block; cancelling a blocked redis-py read is not
+        # dependable (its retry logic may issue the command again), so cancel only as a last resort.
+        self._closing = True
         if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+            try:
+                await asyncio.wait_for(asyncio.shield(self._reader), 5)
+            except TimeoutError:
+                self._reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._reader
             self._reader = None
         for fut in self._waiting.values():
             fut.cancel()
@@ -103,7 +110,7 @@ class Requester:
     async def _read(self) -> None:
         key = self.bus.key(self.stream)
         last = "$"
-        while True:
+        while not self._closing:
             try:
                 if last == "$":
                     newest = await self.bus.redis.xrevrange(key, count=1)

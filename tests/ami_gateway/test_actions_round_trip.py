@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from services.bus import Entry, Requester
+from tests.ami_gateway.conftest import Running
+
+
+@pytest.fixture
+async def requester(running: Running):  # type: ignore[no-untyped-def]
+    requester = Requester(running.bus, "tests")
+    yield requester
+    await requester.close()
+
+
+async def ask(requester: Requester, headers: dict, **kw: object) -> Entry:
+    return await requester.request("actions", headers, timeout=kw.pop("timeout", 5.0), **kw)  # type: ignore[arg-type]
+
+
+async def test_ping(requester: Requester) -> None:
+    reply = await ask(requester, {"Action": "Ping"}, uid=7, user="admin")
+    assert reply.meta["status"] == "ok" and reply.get("Ping") == "Pong" and reply.get("Response") == "Success"
+    assert reply.meta["uid"] == "7" and reply.meta["user"] == "admin"  # the requester's user comes back
+    assert "ActionID" not in reply.headers
+
+
+async def test_command_output_comes_back_as_text(requester: Requester) -> None:
+    reply = await ask(requester, {"Action": "Command", "Command": "pjsip show endpoints"})
+    assert reply.meta["status"] == "ok"
+    lines = reply.get("Output").split("\n")
+    assert lines[-1] == "Objects found: 2" and len(lines) == 8
+    version = await ask(requester, {"Action": "Command", "Command": "core show version"})
+    assert version.get("Output").startswith("Asterisk 22.10.1 built by")
+
+
+async def test_an_unknown_cli_command_is_an_error_with_asterisks_text(requester: Requester) -> None:
+    reply = await ask(requester, {"Action": "Command", "Command": "no such command"})
+    assert reply.meta["status"] == "error"
+    assert reply.get("Output").startswith("No such command 'no such command'")
+
+
+async def test_a_list_action_is_collected_into_one_reply(running: Running, requester: Requester) -> None:
+    running.peer.channels = {
+        f"PJSIP/10{i}-1": [("Channel", f"PJSIP/10{i}-1"), ("ChannelState", "6"), ("ChannelStateDesc", "Up")]
+        for i in range(3)
+    }
+    reply = await ask(requester, {"Action": "Status"})
+    assert reply.meta["status"] == "ok" and reply.meta["count"] == "4"
+    items = reply.json()
+    assert [i["Event"] for i in items] == ["Status", "Status", "Status", "StatusComplete"]
+    assert items[0]["Channel"] == "PJSIP/100-1" and items[-1]["ListItems"] == "3"
+
+
+async def test_reload_and_getconfig(requester: Requester) -> None:
+    reply = await ask(requester, {"Action": "Reload"})
+    assert reply.meta["status"] == "ok" and reply.get("Message") == "Module Reloaded"
+    conf = await ask(requester, {"Action": "GetConfig", "Filename": "manager.conf"})
+    assert conf.get("Category-000000") == "general" and conf.get("Line-000000-000001") == "port=5038"
+    missing = await ask(requester, {"Action": "GetConfig", "Filename": "nope.conf"})
+    assert missing.meta["status"] == "error" and missing.meta["error"] == "Config file not found"
+
+
+async def test_async_originate_is_queued_and_its_response_follows(requester: Requester) -> None:
+    reply = await ask(
+        requester,
+        {
+            "Action": "Originate",
+            "Channel": "PJSIP/101",
+            "Exten": "0470123456",
+            "Context": "from-internal",
+            "Priority": "1",
+            "Async": "true",
+            "CallerID": "Alice <101>",
+        },
+    )
+    assert reply.meta["status"] == "ok"
+    events = reply.json()
+    assert events[-1]["Event"] == "OriginateResponse" and events[-1]["Response"] == "Success"
+
+
+async def test_an_action_outside_the_allowlist_is_refused_by_name(
+    running: Running, requester: Requester
+) -> None:
+    before = len(running.peer.actions_received)
+    for name in ("Logoff", "Events", "Login", "DangerousThing"):
+        reply = await ask(requester, {"Action": name})
+        assert reply.meta["status"] == "error"
+        assert reply.meta["error"] == f"action {name} is not allowed (GATEWAY_ACTIONS_ALLOW)"
+    assert len(running.peer.actions_received) == before  # nothing reached Asterisk
+
+
+async def test_malformed_requests_get_an_error_reply(running: Running, requester: Requester) -> None:
+    no_action = await ask(requester, {"Channel": "PJSIP/101"})
+    assert no_action.meta["error"] == "malformed request: no Action header"
+    late = await running.bus.publish(
+        "actions",
+        {"Action": "Ping"},
+        type="action",
+        id="late-1",
+        reply_to=requester.stream,
+        deadline="2020-01-01T00:00:00.000000Z",
+    )
+    assert late
+    for _ in range(200):
+        replies = await running.bus.redis.xrange(running.bus.key(requester.stream))
+        found = [f for _, f in replies if f.get("@id") == "late-1"]
+        if found:
+            break
+        await asyncio.sleep(0.02)
+    assert found and found[0]["@status"] == "error" and "deadline" in found[0]["@error"]
+
+
+async def test_a_redelivered_request_is_answered_again_but_not_run_twice(
+    running: Running, requester: Requester
+) -> None:
+    await ask(requester, {"Action": "Reload"}, id="once-1")
+    reloads = sum(1 for a in running.peer.actions_received if ("Action", "Reload") in a)
+    entry_id = await running.bus.publish(
+        "actions", {"Action": "Reload"}, type="action", id="once-1", reply_to=requester.stream
+    )
+    assert entry_id
+    for _ in range(200):
+        replies = await running.bus.redis.xrange(running.bus.key(requester.stream))
+        if len([f for _, f in replies if f.get("@id") == "once-1"]) == 2:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("the redelivered request got no second reply")
+    assert sum(1 for a in running.peer.actions_received if ("Action", "Reload") in a) == reloads
