@@ -170,8 +170,6 @@ class Gateway:
 
     async def publish_loop(self, stop: asyncio.Event) -> None:
         """Move buffered events onto `events` (and `security`) in pipelined batches, in arrival order."""
-        events_key, security_key = self.bus.key(keys.EVENTS), self.bus.key(keys.SECURITY)
-        events_max, security_max = self.bus.maxlen(keys.EVENTS), self.bus.maxlen(keys.SECURITY)
         backoff = 0.0
         while True:
             if not self.buffer:
@@ -183,14 +181,14 @@ class Gateway:
                 except TimeoutError:
                     continue
             n = min(len(self.buffer), self.settings.gateway_flush_batch)
-            pipe = self.bus.redis.pipeline(transaction=False)
+            items: list[tuple[str, dict[str, str]]] = []
             for i in range(n):
                 fields, security = self.buffer[i]
-                pipe.xadd(events_key, fields, maxlen=events_max, approximate=True)
+                items.append((keys.EVENTS, fields))
                 if security:
-                    pipe.xadd(security_key, fields, maxlen=security_max, approximate=True)
+                    items.append((keys.SECURITY, fields))
             try:
-                await pipe.execute()
+                await self.bus.publish_many(items)
             except REDIS_DOWN as exc:
                 self.redis_state.set("failing", logging.WARNING, error=str(exc), buffered=len(self.buffer))
                 if stop.is_set() and backoff >= 5:
