@@ -27,6 +27,10 @@ PY = sys.executable
 COLORS = ["36", "32", "35", "33", "34", "31", "37", "96", "92"]
 
 
+def exists(module: str) -> bool:
+    return (ROOT / module.replace(".", "/") / "__main__.py").exists()
+
+
 def port_open(host: str, port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
@@ -140,7 +144,7 @@ def main() -> int:
 
         if os.environ.get("ODOO_URL"):
             print(f"Odoo: {os.environ['ODOO_URL']}")
-        else:
+        elif exists("peers.odoo_peer"):
             odoo_port = free_port()
             stack.start("odoo-peer", [PY, "-m", "peers.odoo_peer", "--port", str(odoo_port)], {})
             wait_port("127.0.0.1", odoo_port, "the Odoo peer")
@@ -148,18 +152,21 @@ def main() -> int:
             print(f"Odoo: the JSON-RPC peer on 127.0.0.1:{odoo_port}")
 
         conf_dir = os.environ.get("ASTERISK_CONF_DIR")
-        if not conf_dir:
+        if not conf_dir and (ROOT / "peers" / "sample_asterisk_conf").exists():
             conf_dir = str(stack.workdir / "asterisk")
             shutil.copytree(ROOT / "peers" / "sample_asterisk_conf", conf_dir)
-        env.update(ASTERISK_CONF_DIR=conf_dir, CONF_BACKUP_DIR=str(stack.workdir / "conf-backups"))
+        if conf_dir:
+            env.update(ASTERISK_CONF_DIR=conf_dir, CONF_BACKUP_DIR=str(stack.workdir / "conf-backups"))
         env.setdefault("GUARD_BACKEND", os.environ.get("GUARD_BACKEND", "log"))
         console_port = int(os.environ.get("CONSOLE_PORT", "48001"))
         env["CONSOLE_PORT"] = str(console_port)
 
         for service in ("ami_gateway", "odoo_bridge", "guard", "conf_sync", "console"):
-            stack.start(service, [PY, "-m", f"services.{service}"], env)
+            if exists(f"services.{service}"):
+                stack.start(service, [PY, "-m", f"services.{service}"], env)
 
-        if os.environ.get("CONSOLE_DISABLED", "").lower() not in ("yes", "true", "1"):
+        console = exists("services.console")
+        if console and os.environ.get("CONSOLE_DISABLED", "").lower() not in ("yes", "true", "1"):
             wait_port("127.0.0.1", console_port, "the console")
             token = secrets.token_urlsafe(24)
             client = redis.Redis.from_url(redis_url)
@@ -174,6 +181,7 @@ def main() -> int:
             print(
                 f"\nConsole (one-time link, valid 10 min): http://127.0.0.1:{console_port}/?token={token}\n"
             )
+        stack.start("events", [str(ROOT / ".venv" / "bin" / "pbx"), "tail", "events", "--brief"], env)
         print("Watch the bus:  .venv/bin/pbx streams   |   .venv/bin/pbx tail events   |   Ctrl-C to stop\n")
         while all(proc.poll() is None for _, proc in stack.procs):
             time.sleep(0.5)

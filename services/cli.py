@@ -26,6 +26,23 @@ def _print_entry(entry_id: str, fields: dict[str, str]) -> None:
         print(f"  {name}: {value}")
 
 
+BRIEF = (
+    "Event",
+    "Channel",
+    "CallerIDNum",
+    "Exten",
+    "DialStatus",
+    "Cause-txt",
+    "RemoteAddress",
+    "Disposition",
+)
+
+
+def _print_brief(entry_id: str, fields: dict[str, str]) -> None:
+    shown = " ".join(f"{k}={fields[k]}" for k in BRIEF if fields.get(k))
+    print(f"{entry_id} {fields.get('@type', '')} {shown}", flush=True)
+
+
 def _pairs(items: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items:
@@ -59,7 +76,10 @@ async def cmd_tail(bus: Bus, args: argparse.Namespace) -> int:
         result = await bus.redis.xread({key: last}, block=1000, count=100)
         for _, entries in result or []:
             for entry_id, fields in entries:
-                _print_entry(entry_id, fields)
+                if args.brief:
+                    _print_brief(entry_id, fields)
+                else:
+                    _print_entry(entry_id, fields)
                 last = entry_id
                 shown += 1
                 if args.count and shown >= args.count:
@@ -135,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         "--from", dest="start", default="$", help="entry id to start after (0 = from the start)"
     )
     tail.add_argument("--count", type=int, default=0)
+    tail.add_argument("--brief", action="store_true", help="one line per entry")
     action = sub.add_parser("action")
     action.add_argument("action")
     action.add_argument("headers", nargs="*", help="Header=Value")

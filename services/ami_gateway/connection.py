@@ -48,11 +48,18 @@ class FastAMIProtocol(AMIProtocol):
         super().connection_made(transport)
         self.parser = FrameParser(max_frame_bytes=self.max_frame_bytes)
         self._malformed_seen = (0, 0)
+        self._early: list[Pairs] = []
 
     def data_received(self, data: bytes) -> None:
         frames = self.parser.feed(data)
         if self.version is None and self.parser.banner:
             self.version = self.parser.banner.partition("/")[2].strip()
+        if self.factory is None:
+            # The banner can arrive before panoramisk has attached this protocol to its Manager.
+            self._early.extend(frames)
+            return
+        if self._early:
+            frames, self._early = self._early + frames, []
         listener: ConnectionListener = self.factory.listener
         seen = (self.parser.malformed, self.parser.oversized)
         if seen != self._malformed_seen:
