@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["bench.ingest"]
+BENCHES = ["bench.ingest", "bench.guard"]
 
 
 def main() -> int:

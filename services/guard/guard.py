@@ -8,7 +8,7 @@ import json
 import time
 from datetime import UTC, datetime
 
-from services.bus import Bus, Consumer, Entry, Log, Outcome, Status, keys, parse_iso
+from services.bus import Bus, Consumer, Entry, Log, Outcome, Status, encode, keys, parse_iso
 from services.bus.bus import _sleep
 
 from .config import GuardSettings
@@ -36,6 +36,7 @@ class Guard:
         self.bans: dict[str, dict] = {}
         self.unapplied: dict[str, float] = {}  # address -> until: the firewall refused, try again
         self.events_seen = 0
+        self.clock = 0.0  # the newest event time seen: windows follow the events, not the wall clock
         self.ban_applied_at: dict[str, float] = {}  # for benchmarks: when the firewall got it (monotonic)
 
     # -- state ----------------------------------------------------------------------------------------------
@@ -68,43 +69,52 @@ class Guard:
             self.log.error("firewall refused the ban; will retry", address=address, error=str(exc))
 
     async def ban(self, ban: Ban, source: str) -> None:
+        await self.ban_many([ban], source)
+
+    async def ban_many(self, bans: list[Ban], source: str) -> None:
+        """Firewall first, then one round trip stores every ban and tells Odoo about it."""
+        if not bans:
+            return
         now = time.time()
-        until = now + ban.bantime if ban.bantime else 0.0
-        record = {
-            "reason": ban.reason,
-            "count": ban.count,
-            "until": until,
-            "offence": ban.offence,
-            "banned_at": now,
-            "source": source,
-        }
-        self.bans[ban.address] = record
-        await self._apply(ban.address, ban.bantime, until)
         pipe = self.bus.redis.pipeline(transaction=False)
-        pipe.hset(self.bus.key(BANS), ban.address, json.dumps(record))
-        pipe.hset(self.bus.key(OFFENCES), ban.address, ban.offence)
-        await pipe.execute()
-        await self.bus.publish(
-            keys.TO_ODOO,
-            {
-                "address": ban.address,
+        for ban in bans:
+            until = now + ban.bantime if ban.bantime else 0.0
+            record = {
                 "reason": ban.reason,
                 "count": ban.count,
-                "until": _iso(until),
+                "until": until,
                 "offence": ban.offence,
+                "banned_at": now,
                 "source": source,
-            },
-            type="guard.ban",
-        )
-        self.log.warning(
-            "banned",
-            address=ban.address,
-            reason=ban.reason,
-            count=ban.count,
-            seconds=round(ban.bantime),
-            offence=ban.offence,
-            backend=self.backend.name,
-        )
+            }
+            self.bans[ban.address] = record
+            await self._apply(ban.address, ban.bantime, until)
+            pipe.hset(self.bus.key(BANS), ban.address, json.dumps(record))
+            pipe.hset(self.bus.key(OFFENCES), ban.address, ban.offence)
+            fields = encode(
+                {
+                    "address": ban.address,
+                    "reason": ban.reason,
+                    "count": ban.count,
+                    "until": _iso(until),
+                    "offence": ban.offence,
+                    "source": source,
+                },
+                **self.bus.envelope("guard.ban"),
+            )
+            pipe.xadd(
+                self.bus.key(keys.TO_ODOO), fields, maxlen=self.bus.maxlen(keys.TO_ODOO), approximate=True
+            )
+            self.log.warning(
+                "banned",
+                address=ban.address,
+                reason=ban.reason,
+                count=ban.count,
+                seconds=round(ban.bantime),
+                offence=ban.offence,
+                backend=self.backend.name,
+            )
+        await pipe.execute()
 
     async def _release(self, address: str, reason: str) -> None:
         try:
@@ -125,12 +135,13 @@ class Guard:
         for entry in batch:
             at = entry.meta.get("at")
             now = parse_iso(at).timestamp() if at else time.time()
+            self.clock = max(self.clock, now)
             ban = self.rules.feed(entry.get("Event"), entry.get("RemoteAddress"), now)
             if ban is not None:
                 bans.append(ban)
-        self.events_seen += len(batch)
         # The batch is acked only after its bans are stored: a crash in between replays the events.
-        await asyncio.gather(*(self.ban(b, "rules") for b in bans))
+        await self.ban_many(bans, "rules")
+        self.events_seen += len(batch)
 
     async def handle_commands(self, batch: list[Entry]) -> Outcome:
         outcome = Outcome()
@@ -185,7 +196,8 @@ class Guard:
                     await self._release(address, "ban time over")
             for address, until in list(self.unapplied.items()):
                 await self._apply(address, until - now if until else 0, until)
-            self.rules.forget_idle(now)
+            if self.clock:
+                self.rules.forget_idle(self.clock)
             self.status.fields.update(
                 active_bans=str(len(self.bans)),
                 events_seen=str(self.events_seen),
