@@ -1,0 +1,216 @@
+"""An HTTP server speaking Odoo's JSON-RPC as odoorpc uses it (Odoo 17/18 routes), with the asterisk_plus
+bridge methods in memory. It records what it receives and can be made to fail on demand."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger("odoo_peer")
+
+DEFAULT_MAP = [
+    {"id": i + 1, "event": name, "model": "asterisk_plus.call", "method": "on_ami_events", "conditions": []}
+    for i, name in enumerate(
+        ["Newchannel", "Newstate", "DialBegin", "DialEnd", "BridgeEnter", "Hangup", "Cdr"]
+    )
+]
+
+
+class OdooError(Exception):
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+@dataclass
+class Received:
+    model: str
+    method: str
+    item: dict[str, Any]
+    wall: float
+    monotonic: float
+
+
+@dataclass
+class OdooPeer:
+    host: str = "127.0.0.1"
+    port: int = 0
+    db: str = "demo"
+    users: dict[str, str] = field(default_factory=lambda: {"asterisk1": "asterisk1", "admin": "admin"})
+    config: dict[str, Any] = field(
+        default_factory=lambda: {
+            "country_code": "BE",
+            "tz": "Europe/Brussels",
+            "update_direction": "odoo_to_asterisk",
+            "initial_update_done": False,
+            "sync_at_start": True,
+            "events_map": [dict(m) for m in DEFAULT_MAP],
+        }
+    )
+    latency: float = 0.0  # seconds added to every call, like a real Odoo round trip
+    verbose: bool = False
+
+    def __post_init__(self) -> None:
+        self.received: list[Received] = []
+        self.calls: list[tuple[str, str, int]] = []  # (model, method, items) per call
+        self.seen: set[tuple[str, str, str]] = set()
+        self.fail_next = 0  # this many calls answer with an Odoo server error
+        self.reject: Callable[[dict[str, Any]], str | None] = lambda item: None
+        self.files: dict[str, str] = {}
+        self._server: asyncio.Server | None = None
+        self._uids = {login: n for n, login in enumerate(self.users, start=2)}
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> OdooPeer:
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        """Odoo down: the port refuses connections until `start()`."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    def items(self, model: str | None = None) -> list[dict[str, Any]]:
+        return [r.item for r in self.received if model is None or r.model == model]
+
+    # -- HTTP -----------------------------------------------------------------------------------------------
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                path = lines[0].split(" ")[1]
+                headers = {
+                    k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)
+                }
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                status, payload = await self._route(path, body)
+                data = json.dumps(payload).encode()
+                writer.write(
+                    f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(data)}"
+                    f"\r\nConnection: keep-alive\r\n\r\n".encode()
+                    + data
+                )
+                await writer.drain()
+                if headers.get("connection", "").lower() == "close":
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, IndexError):
+            pass
+        finally:
+            writer.close()
+
+    async def _route(self, path: str, body: bytes) -> tuple[str, dict[str, Any]]:
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            return "400 Bad Request", {"error": "not JSON"}
+        rid = request.get("id")
+        params = request.get("params") or {}
+        try:
+            if path == "/web/webclient/version_info":
+                result: Any = {
+                    "server_version": "18.0",
+                    "server_version_info": [18, 0, 0, "final", 0, ""],
+                    "server_serie": "18.0",
+                    "protocol_version": 1,
+                }
+            elif path == "/jsonrpc":
+                result = await self._jsonrpc(
+                    params.get("service"), params.get("method"), params.get("args", [])
+                )
+            else:
+                return "404 NOT FOUND", {"error": f"no route {path}"}
+        except OdooError as exc:
+            return "200 OK", _error(rid, exc.name, str(exc))
+        return "200 OK", {"jsonrpc": "2.0", "id": rid, "result": result}
+
+    async def _jsonrpc(self, service: str, method: str, args: list[Any]) -> Any:
+        if service == "common" and method == "login":
+            db, login, password = args
+            return self._uids[login] if db == self.db and self.users.get(login) == password else False
+        if service == "common" and method == "version":
+            return {"server_version": "18.0"}
+        if service != "object" or method not in ("execute", "execute_kw"):
+            raise OdooError("odoo.exceptions.UserError", f"unknown service {service}.{method}")
+        db, uid, password, model, name = args[:5]
+        call_args = args[5] if len(args) > 5 else []
+        login = next((lg for lg, u in self._uids.items() if u == uid), None)
+        if db != self.db or login is None or self.users.get(login) != password:
+            raise OdooError("odoo.exceptions.AccessDenied", "Access Denied")
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise OdooError(
+                "psycopg2.errors.SerializationFailure", "could not serialize access due to concurrent update"
+            )
+        return self._call(model, name, call_args, login)
+
+    def _call(self, model: str, method: str, args: list[Any], login: str) -> Any:
+        if model == "res.users" and method == "context_get":
+            return {"lang": "en_US", "tz": "Europe/Brussels"}
+        if model == "asterisk_plus.server" and method == "bridge_get_config":
+            return {"server": args[0], **self.config}
+        if model == "asterisk_plus.server" and method == "bridge_ping":
+            return {"ok": True, "db": self.db, "login": login}
+        if model == "asterisk_plus.conf" and method == "bridge_get_files":
+            return [{"name": n, "content": c} for n, c in sorted(self.files.items())]
+        if method.startswith("bridge_on_") or method == "on_ami_events":
+            server, items = args
+            return self._deliver(model, method, items)
+        raise OdooError("builtins.AttributeError", f"type object '{model}' has no attribute '{method}'")
+
+    def _deliver(self, model: str, method: str, items: list[dict[str, Any]]) -> list[dict[str, str]]:
+        now, mono = time.time(), time.monotonic()
+        self.calls.append((model, method, len(items)))
+        results = []
+        for item in items:
+            key = (model, method, str(item.get("@id") or item.get("@entry")))
+            if key in self.seen:
+                results.append({"status": "duplicate"})
+                continue
+            error = self.reject(item)
+            if error:
+                results.append({"status": "error", "error": error})
+                continue
+            self.seen.add(key)
+            self.received.append(Received(model, method, item, now, mono))
+            if model == "asterisk_plus.conf" and method == "bridge_on_files" and item.get("@json"):
+                f = json.loads(item["@json"])
+                if f.get("mode") == "overwrite" or f["name"] not in self.files:
+                    self.files[f["name"]] = f["content"]
+            results.append({"status": "ok"})
+        if self.verbose:
+            kinds = sorted({str(i.get("Event") or i.get("@type")) for i in items})
+            log.info("%s.%s: %d items in one call (%s)", model, method, len(items), ", ".join(kinds))
+        return results
+
+
+def _error(rid: Any, name: str, message: str) -> dict[str, Any]:
+    return {
+        "jsonrpc": "2.0",
+        "id": rid,
+        "error": {
+            "code": 200,
+            "message": "Odoo Server Error",
+            "data": {
+                "name": name,
+                "debug": f"Traceback (most recent call last):\n{name}: {message}\n",
+                "message": message,
+                "arguments": [message],
+                "context": {},
+            },
+        },
+    }

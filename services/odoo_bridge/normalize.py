@@ -1,0 +1,83 @@
+"""Caller IDs to E.164 and the server's local times to UTC, with the server's country and timezone."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import phonenumbers
+import pytz
+
+# Shorter than this is an internal extension, left as it is.
+MIN_EXTERNAL_DIGITS = 7
+_SEPARATORS = re.compile(r"[\s\-().\/]")
+
+CALLER_ID_HEADERS = (
+    "CallerIDNum",
+    "ConnectedLineNum",
+    "DestCallerIDNum",
+    "DestConnectedLineNum",
+    "Source",
+    "Destination",
+    "Exten",
+)
+LOCAL_TIME_HEADERS = ("StartTime", "AnswerTime", "EndTime")
+
+
+def to_e164(number: str, country: str) -> str | None:
+    """`0470 12 34 56` in BE -> `+32470123456`; None for extensions, `<unknown>` and what is not a number."""
+    text = _SEPARATORS.sub("", number or "")
+    if not re.fullmatch(r"\+?\d+", text) or len(text.lstrip("+")) < MIN_EXTERNAL_DIGITS:
+        return None
+    candidates = [text]
+    if text.startswith("00"):
+        # The international prefix of most of the world, also where the country's own IDD differs (US 011).
+        candidates.append("+" + text[2:])
+    for candidate in candidates:
+        try:
+            parsed = phonenumbers.parse(candidate, (country or "").upper() or None)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed) or phonenumbers.is_possible_number(parsed):
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
+def local_to_utc(text: str, tz: str) -> str | None:
+    """`2026-11-24 21:33:13` in the server's timezone -> the same instant in UTC, same format.
+
+    On the autumn change an hour happens twice: Asterisk's CDR does not say which, so the later one (standard
+    time) is taken. On the spring change an hour does not exist: such a time is read as standard time, which
+    lands it just after the change.
+    """
+    if not text:
+        return None
+    try:
+        naive = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+    zone = pytz.timezone(tz or "UTC")
+    try:
+        local = zone.localize(naive, is_dst=None)
+    except (pytz.AmbiguousTimeError, pytz.NonExistentTimeError):
+        local = zone.normalize(zone.localize(naive, is_dst=False))
+    return local.astimezone(pytz.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def enrich(item: dict, country: str, tz: str) -> dict:
+    """Add `@e164` and `@utc` to an item for Odoo, keeping every original header as it was."""
+    e164 = {}
+    for name in CALLER_ID_HEADERS:
+        value = item.get(name)
+        if isinstance(value, str) and (number := to_e164(value, country)):
+            e164[name] = number
+    if e164:
+        item["@e164"] = e164
+    utc = {}
+    for name in LOCAL_TIME_HEADERS:
+        value = item.get(name)
+        if isinstance(value, str) and (converted := local_to_utc(value, tz)):
+            utc[name] = converted
+    if utc:
+        item["@utc"] = utc
+    return item

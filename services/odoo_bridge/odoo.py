@@ -1,0 +1,81 @@
+"""Odoo over JSON-RPC with odoorpc. odoorpc blocks, so every call runs in a worker thread."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import socket
+import urllib.error
+from typing import Any
+from urllib.parse import urlparse
+
+import odoorpc
+
+from services.bus import Log
+
+from .config import BridgeSettings
+
+
+class OdooDown(Exception):
+    """Odoo could not be reached, or answered in a way that says 'try later': nothing was decided."""
+
+
+class OdooRefused(Exception):
+    """Odoo answered with an error: the call was understood and refused (wrong password, a bug, bad data)."""
+
+
+TRANSPORT_ERRORS = (
+    urllib.error.URLError,
+    http.client.HTTPException,
+    ConnectionError,
+    socket.timeout,
+    TimeoutError,
+    OSError,
+)
+# Odoo errors that are about the moment, not the data: retrying later is right.
+TRANSIENT = ("SerializationFailure", "OperationalError", "LockNotAvailable", "TransactionRollbackError")
+
+
+class OdooClient:
+    def __init__(self, settings: BridgeSettings, log: Log) -> None:
+        self.settings = settings
+        self.log = log
+        self._odoo: odoorpc.ODOO | None = None
+        self.version = ""
+        self._lock = asyncio.Lock()
+
+    def _connect(self) -> odoorpc.ODOO:
+        url = urlparse(self.settings.odoo_url)
+        protocol = "jsonrpc+ssl" if url.scheme == "https" else "jsonrpc"
+        port = url.port or (443 if url.scheme == "https" else 80)
+        odoo = odoorpc.ODOO(
+            url.hostname or "127.0.0.1", protocol=protocol, port=port, timeout=self.settings.odoo_timeout_s
+        )
+        odoo.login(self.settings.odoo_db, self.settings.odoo_user, self.settings.odoo_password)
+        self.version = odoo.version
+        return odoo
+
+    def _execute(self, model: str, method: str, args: list[Any]) -> Any:
+        if self._odoo is None:
+            self._odoo = self._connect()
+        return self._odoo.execute_kw(model, method, args)
+
+    async def call(self, model: str, method: str, *args: Any) -> Any:
+        """One RPC; raises OdooDown (retry later) or OdooRefused (Odoo's error text)."""
+        async with self._lock:  # odoorpc's connection is not made for threads side by side
+            try:
+                return await asyncio.to_thread(self._execute, model, method, list(args))
+            except odoorpc.error.RPCError as exc:
+                name = (exc.info or {}).get("data", {}).get("name", "") if isinstance(exc.info, dict) else ""
+                text = f"{name}: {exc}" if name else str(exc)
+                if any(t in name for t in TRANSIENT):
+                    raise OdooDown(text) from exc
+                if "AccessDenied" in name or "Wrong login" in str(exc):
+                    self._odoo = None  # log in again next time: the password may have been fixed
+                raise OdooRefused(text) from exc
+            except odoorpc.error.InternalError as exc:
+                self._odoo = None
+                raise OdooDown(str(exc)) from exc
+            except TRANSPORT_ERRORS as exc:
+                self._odoo = None
+                raise OdooDown(f"{type(exc).__name__}: {exc}") from exc
