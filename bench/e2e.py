@@ -105,7 +105,8 @@ async def run() -> dict[str, float]:
 def main() -> None:
     f = asyncio.run(run())
     print(
-        f"e2e_events_per_s={f['e2e_events_per_s']:.0f} baseline_events_per_s={f['baseline_events_per_s']:.0f} "
+        f"e2e_events_per_s={f['e2e_events_per_s']:.0f} "
+        f"baseline_events_per_s={f['baseline_events_per_s']:.0f} "
         f"ratio={f['ratio']:.1f} p50_ms={f['p50_ms']:.1f} p99_ms={f['p99_ms']:.1f}"
     )
 
