@@ -1,0 +1,15 @@
+"""conf_sync settings (environment variables)."""
+
+from __future__ import annotations
+
+from services.bus import BusSettings
+
+
+class ConfSyncSettings(BusSettings):
+    asterisk_conf_dir: str = "/etc/asterisk"
+    conf_backup_dir: str = "/var/lib/pbx-agent/conf-backups"
+    conf_backup_keep: int = 10
+    conf_max_bytes: int = 1_048_576
+    conf_watch_interval_s: float = 1.0
+    conf_debounce_s: float = 2.0
+    conf_request_timeout_s: float = 30.0

@@ -1,0 +1,140 @@
+"""The Asterisk config directory: flat `*.conf` files, read safely and replaced atomically."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*\.conf$")
+
+
+class ConfError(ValueError):
+    """Bad input: nothing was written."""
+
+
+@dataclass(frozen=True)
+class ConfFile:
+    name: str
+    content: str
+
+
+def check_name(name: str) -> None:
+    if not isinstance(name, str) or "\0" in name or "/" in name or "\\" in name or ".." in name:
+        raise ConfError(f"refused file name {name!r}: no '/', '..' or NUL allowed")
+    if not NAME.match(name):
+        raise ConfError(f"refused file name {name!r}: only plain names ending in .conf")
+
+
+def check_upload(files: list[dict], max_bytes: int) -> list[ConfFile]:
+    """Every file valid, or ConfError naming the first bad one (then nothing at all is written)."""
+    checked: list[ConfFile] = []
+    seen: set[str] = set()
+    for raw in files:
+        name, content = raw.get("name"), raw.get("content")
+        check_name(name)
+        if name in seen:
+            raise ConfError(f"{name} appears twice in one upload")
+        seen.add(name)
+        if not isinstance(content, str):
+            raise ConfError(f"{name}: content must be text")
+        size = len(content.encode("utf-8", "surrogatepass"))
+        if size > max_bytes:
+            raise ConfError(f"{name}: {size} bytes is over the limit of {max_bytes} (CONF_MAX_BYTES)")
+        try:
+            content.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ConfError(f"{name}: not valid UTF-8 text") from exc
+        checked.append(ConfFile(name, content))
+    return checked
+
+
+class ConfDir:
+    def __init__(self, root: str | Path, backup_dir: str | Path, keep: int = 10, max_bytes: int = 1_048_576):
+        self.root = Path(root).resolve()
+        self.backups = Path(backup_dir)
+        self.keep = keep
+        self.max_bytes = max_bytes
+
+    def _inside(self, name: str) -> Path:
+        check_name(name)
+        path = self.root / name
+        # A symlink may point anywhere; only one that stays in the directory is followed.
+        if path.is_symlink() and path.resolve().parent != self.root:
+            raise ConfError(f"{name} is a symlink out of {self.root}: refused")
+        return path
+
+    def read_all(self) -> list[ConfFile]:
+        """Every readable UTF-8 `*.conf` (skipping, not failing on, what is not)."""
+        out = []
+        for path in sorted(self.root.glob("*.conf")):
+            try:
+                target = self._inside(path.name)
+                if not target.is_file():
+                    continue
+                data = target.read_bytes()
+                if len(data) > self.max_bytes:
+                    continue
+                out.append(ConfFile(path.name, data.decode("utf-8")))
+            except (ConfError, UnicodeDecodeError, OSError):
+                continue
+        return out
+
+    def snapshot(self) -> dict[str, tuple[float, int]]:
+        out = {}
+        for path in self.root.glob("*.conf"):
+            try:
+                st = path.stat()
+                out[path.name] = (st.st_mtime, st.st_size)
+            except OSError:
+                continue
+        return out
+
+    def write(self, file: ConfFile) -> bool:
+        """Replace one file atomically (temp + fsync + rename + fsync dir), keeping owner, mode and a backup
+        of the old version. False when the content was already the same (nothing touched)."""
+        path = self._inside(file.name)
+        data = file.content.encode("utf-8")
+        old_stat = None
+        if path.exists():
+            old_stat = path.stat()
+            if path.read_bytes() == data:
+                return False
+            self._backup(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=self.root)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if old_stat is not None:
+                os.chmod(tmp, old_stat.st_mode & 0o7777)
+                try:
+                    os.chown(tmp, old_stat.st_uid, old_stat.st_gid)
+                except PermissionError:
+                    pass  # not root: the file keeps our owner, the mode is still kept
+            else:
+                os.chmod(tmp, 0o640)
+            os.replace(tmp, path)
+        except BaseException:
+            # The old file is untouched until the rename; only the temp file is ours to remove.
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(self.root, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        return True
+
+    def _backup(self, path: Path) -> None:
+        folder = self.backups / path.name
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}")
+        versions = sorted(folder.iterdir())
+        for old in versions[: max(len(versions) - self.keep, 0)]:
+            old.unlink(missing_ok=True)

@@ -1,0 +1,207 @@
+"""conf_sync with the real gateway, bridge, AMI peer and Odoo peer around it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from peers.ami_peer import AmiPeer
+from peers.odoo_peer import OdooPeer
+from services.bus import Bus, keys
+from services.conf_sync.config import ConfSyncSettings
+from services.conf_sync.sync import ConfSync
+from tests.ami_gateway.conftest import gateway_settings, start_gateway, wait_logged_in
+from tests.bus.helpers import eventually
+from tests.odoo_bridge.conftest import bridge_settings, start_bridge
+
+
+@dataclass
+class Stack:
+    ami: AmiPeer
+    odoo: OdooPeer
+    bus: Bus
+    root: Path
+    redis_url: str
+    prefix: str
+    tmp: Path
+
+    async def start_conf_sync(self) -> tuple[ConfSync, asyncio.Event, asyncio.Task]:
+        settings = ConfSyncSettings(
+            redis_url=self.redis_url,
+            pbx_prefix=self.prefix,
+            asterisk_conf_dir=str(self.root),
+            conf_backup_dir=str(self.tmp / "backups"),
+            conf_watch_interval_s=0.1,
+            conf_debounce_s=0.3,
+            bus_block_ms=100,
+            conf_request_timeout_s=10,
+        )
+        sync = ConfSync(settings, Bus(settings))
+        stop = asyncio.Event()
+        task = asyncio.create_task(sync.run(stop))
+        await eventually(lambda: _ready(sync))
+        return sync, stop, task
+
+    def odoo_file(self, name: str) -> str | None:
+        return self.odoo.files.get(name)
+
+    def reloads(self) -> int:
+        return sum(1 for a in self.ami.actions_received if ("Action", "Reload") in a)
+
+
+@pytest.fixture
+async def stack(redis_url: str, prefix: str, tmp_path: Path) -> AsyncIterator[Stack]:
+    root = tmp_path / "asterisk"
+    root.mkdir()
+    (root / "sip.conf").write_text("[general]\nfrom=asterisk\n")
+    (root / "extensions.conf").write_text("[demo]\nexten => 100,1,Answer()\n")
+    ami = await AmiPeer().start()
+    odoo = await OdooPeer().start()
+    gateway = await start_gateway(gateway_settings(redis_url, prefix, ami.port), ami)
+    bridge = await start_bridge(bridge_settings(redis_url, prefix, odoo), odoo)
+    await wait_logged_in(ami)
+    bus = Bus(bridge.bus.settings)
+    yield Stack(ami, odoo, bus, root, redis_url, prefix, tmp_path)
+    await bridge.halt()
+    gateway.stop.set()
+    await gateway.task
+    await gateway.bus.close()
+    await bus.close()
+    await ami.stop()
+    await odoo.stop()
+
+
+async def _ready(sync: ConfSync) -> bool:
+    return sync.status.fields.get("ready") == "1"
+
+
+async def stop_sync(sync: ConfSync, stop: asyncio.Event, task: asyncio.Task) -> None:
+    stop.set()
+    await asyncio.wait_for(task, 30)
+    await sync.bus.close()
+
+
+async def test_initial_update_sends_everything_and_overwrites_nothing_in_odoo(stack: Stack) -> None:
+    stack.odoo.files["sip.conf"] = "[general]\nfrom=odoo\n"  # Odoo already has this name
+    sync, stop, task = await stack.start_conf_sync()
+    await eventually(lambda: _has_model(stack.odoo, "asterisk_plus.server", "bridge_on_initial_done"))
+    assert stack.odoo_file("sip.conf") == "[general]\nfrom=odoo\n"  # kept
+    assert stack.odoo_file("extensions.conf") == "[demo]\nexten => 100,1,Answer()\n"  # added
+    await stop_sync(sync, stop, task)
+
+
+async def _has_model(odoo: OdooPeer, model: str, method: str) -> bool:
+    return any(r.model == model and r.method == method for r in odoo.received)
+
+
+async def test_after_the_initial_update_odoo_to_asterisk_writes_odoos_files_and_reloads(stack: Stack) -> None:
+    stack.odoo.config.update(initial_update_done=True, update_direction="odoo_to_asterisk")
+    stack.odoo.files["sip.conf"] = "[general]\nfrom=odoo\n"
+    sync, stop, task = await stack.start_conf_sync()
+    await eventually(lambda: _file_is(stack.root / "sip.conf", "[general]\nfrom=odoo\n"))
+    await eventually(lambda: _reloaded(stack, 1))
+    await stop_sync(sync, stop, task)
+
+
+async def _file_is(path: Path, text: str) -> bool:
+    return path.exists() and path.read_text() == text
+
+
+async def _reloaded(stack: Stack, n: int) -> bool:
+    return stack.reloads() >= n
+
+
+async def test_asterisk_to_odoo_downloads_at_start_and_on_fullybooted_and_watches(stack: Stack) -> None:
+    stack.odoo.config.update(initial_update_done=True, update_direction="asterisk_to_odoo")
+    stack.odoo.files["sip.conf"] = "[general]\nfrom=odoo\n"
+    sync, stop, task = await stack.start_conf_sync()
+    await eventually(lambda: _odoo_has(stack, "sip.conf", "[general]\nfrom=asterisk\n"))  # overwritten
+    # FreePBX regenerates a file: it reaches Odoo without a click.
+    (stack.root / "pjsip.conf").write_text("[101]\ntype=endpoint\n")
+    await eventually(lambda: _odoo_has(stack, "pjsip.conf", "[101]\ntype=endpoint\n"))
+    # Asterisk restarts: FullyBooted triggers a sync again.
+    stack.odoo.files["sip.conf"] = "changed in odoo meanwhile"
+    stack.ami.drop_connections()
+    await eventually(lambda: _odoo_has(stack, "sip.conf", "[general]\nfrom=asterisk\n"))
+    await stop_sync(sync, stop, task)
+
+
+async def _odoo_has(stack: Stack, name: str, text: str) -> bool:
+    return stack.odoo_file(name) == text
+
+
+async def test_upload_and_download_buttons_report_back_to_the_user(stack: Stack) -> None:
+    stack.odoo.config.update(initial_update_done=True, sync_at_start=False)
+    sync, stop, task = await stack.start_conf_sync()
+    await asyncio.sleep(0.3)
+    reloads = stack.reloads()
+    files = [
+        {"name": "sip.conf", "content": "[general]\nuploaded=1\n"},
+        {"name": "new.conf", "content": "x=1\n"},
+    ]
+    await stack.bus.publish(
+        keys.commands("conf_sync"),
+        None,
+        type="upload",
+        id="req-up",
+        uid=7,
+        payload={"files": files, "reload": True},
+    )
+    await eventually(lambda: _result(stack, "req-up"))
+    assert (stack.root / "sip.conf").read_text() == "[general]\nuploaded=1\n"
+    assert (stack.root / "new.conf").read_text() == "x=1\n"
+    assert stack.reloads() == reloads + 1
+    result = await _result(stack, "req-up")
+    assert result["@status"] == "ok" and result["@uid"] == "7" and "Asterisk reloaded" in result["Message"]
+
+    bad = [{"name": "sip.conf", "content": "fine"}, {"name": "../../etc/passwd.conf", "content": "x"}]
+    await stack.bus.publish(
+        keys.commands("conf_sync"),
+        None,
+        type="upload",
+        id="req-bad",
+        uid=7,
+        payload={"files": bad, "reload": True},
+    )
+    await eventually(lambda: _result(stack, "req-bad"))
+    refused = await _result(stack, "req-bad")
+    assert refused["@status"] == "error" and "nothing written" in refused["@error"]
+    assert (
+        stack.root / "sip.conf"
+    ).read_text() == "[general]\nuploaded=1\n"  # the valid file was not written
+
+    await stack.bus.publish(keys.commands("conf_sync"), None, type="download", id="req-down", uid=7)
+    await eventually(lambda: _result(stack, "req-down"))
+    assert stack.odoo_file("new.conf") == "x=1\n"
+    await stop_sync(sync, stop, task)
+
+
+async def _result(stack: Stack, request_id: str) -> dict | None:
+    for item in stack.odoo.items("asterisk_plus.server"):
+        if item.get("@type") == "conf.result" and item.get("@id") == request_id:
+            return item
+    return None
+
+
+async def test_two_racing_uploads_end_in_one_whole_version(stack: Stack) -> None:
+    stack.odoo.config.update(initial_update_done=True, sync_at_start=False)
+    sync, stop, task = await stack.start_conf_sync()
+    names = [f"f{i}.conf" for i in range(20)]
+    for tag in ("A", "B"):
+        await stack.bus.publish(
+            keys.commands("conf_sync"),
+            None,
+            type="upload",
+            id=f"race-{tag}",
+            payload={"files": [{"name": n, "content": tag * 5000} for n in names], "reload": False},
+        )
+    await eventually(lambda: _result(stack, "race-B"))
+    contents = {(stack.root / n).read_text() for n in names}
+    assert contents in ({"A" * 5000}, {"B" * 5000})
+    await stop_sync(sync, stop, task)
+    assert json.dumps(sorted(p.name for p in stack.root.iterdir())).count(".tmp") == 0
