@@ -187,6 +187,8 @@ class OdooPeer:
                 continue
             self.seen.add(key)
             self.received.append(Received(model, method, item, now, mono))
+            if method == "bridge_on_initial_done":
+                self.config["initial_update_done"] = True
             if model == "asterisk_plus.conf" and method == "bridge_on_files" and item.get("@json"):
                 f = json.loads(item["@json"])
                 if f.get("mode") == "overwrite" or f["name"] not in self.files:

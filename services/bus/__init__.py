@@ -11,7 +11,7 @@ from .entry import Entry, decode, encode, encode_pairs, now_iso, parse_iso
 from .keys import Keys
 from .log import Log, StateLog
 from .rpc import Requester, RequestTimeout, deadline_after, expired, new_request_id
-from .service import run, run_until_stopped
+from .service import run, serve
 from .status import Status
 
 __all__ = [
@@ -39,6 +39,6 @@ __all__ = [
     "now_iso",
     "parse_iso",
     "run",
-    "run_until_stopped",
+    "serve",
     "wait_for_redis",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 from . import log as bus_log
 
@@ -31,15 +32,20 @@ def run(name: str, main: Callable[[asyncio.Event], Awaitable[None]], level: str 
     logger.info("stopped")
 
 
-async def run_until_stopped(stop: asyncio.Event, *coros: Awaitable[None]) -> None:
-    """Run a service's loops together; if one dies with an error, stop the others and re-raise it."""
-    tasks = [asyncio.ensure_future(c) for c in coros]
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            if task.exception() is not None:
-                stop.set()
-                raise task.exception()  # type: ignore[misc]
-    finally:
-        stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+class _Service(Protocol):
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
+def serve(name: str, settings_type: Callable[[], Any], service_type: Callable[[Any, Any], _Service]) -> None:
+    """A service's whole `__main__`: settings from the environment, Redis reached, its loop until stopped."""
+    from .bus import Bus, wait_for_redis
+
+    async def main(stop: asyncio.Event) -> None:
+        settings = settings_type()
+        bus = Bus(settings)
+        await wait_for_redis(bus, stop)
+        if not stop.is_set():
+            await service_type(settings, bus).run(stop)
+        await bus.close()
+
+    run(name, main, settings_type().log_level)

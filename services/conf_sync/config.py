@@ -13,3 +13,5 @@ class ConfSyncSettings(BusSettings):
     conf_watch_interval_s: float = 1.0
     conf_debounce_s: float = 2.0
     conf_request_timeout_s: float = 30.0
+    # A FullyBooted this soon after a sync (the gateway's first login at the agent's start) adds nothing.
+    conf_boot_grace_s: float = 5.0

@@ -42,6 +42,7 @@ class ConfSync:
         self.lock = asyncio.Lock()  # one upload or download at a time: never a mix of two versions
         self.direction = ""
         self._written: dict[str, tuple[float, int]] = {}
+        self.last_sync = float("-inf")
 
     # -- the two directions ---------------------------------------------------------------------------------
 
@@ -120,11 +121,16 @@ class ConfSync:
         )
 
     async def handle_events(self, batch: list[Entry]) -> None:
-        if any(e.get("Event") == "FullyBooted" for e in batch):
+        # The agent's own start and the gateway's first login come together: one sync covers both.
+        if (
+            any(e.get("Event") == "FullyBooted" for e in batch)
+            and time.monotonic() - self.last_sync > self.settings.conf_boot_grace_s
+        ):
             await self.sync_at_start("Asterisk started (FullyBooted)")
 
     async def sync_at_start(self, why: str) -> None:
         """The initial update, or the update direction, as the seed's "Server startup" says."""
+        self.last_sync = time.monotonic()
         try:
             plan_reply = await self.requester.request(
                 keys.commands("odoo_bridge"),

@@ -1,25 +1,17 @@
 """`python -m services.guard`: fail2ban-style bans from Asterisk's security events."""
 
-from __future__ import annotations
-
-import asyncio
-
-from services.bus import Bus, Log, run, wait_for_redis
+from services.bus import Bus, Log
+from services.bus.service import serve
 
 from .config import GuardSettings
 from .firewall import make_backend
 from .guard import Guard
 
 
-async def main(stop: asyncio.Event) -> None:
-    settings = GuardSettings()
-    bus = Bus(settings)
-    backend = make_backend(settings.guard_backend, Log("guard.firewall", server=settings.agent_server))
-    await wait_for_redis(bus, stop)
-    if not stop.is_set():
-        await Guard(settings, bus, backend).run(stop)
-    await bus.close()
+def guard(settings: GuardSettings, bus: Bus) -> Guard:
+    backend = make_backend(settings.guard_backend, Log("guard.firewall", server=bus.server))
+    return Guard(settings, bus, backend)
 
 
 if __name__ == "__main__":
-    run("guard", main, GuardSettings().log_level)
+    serve("guard", GuardSettings, guard)

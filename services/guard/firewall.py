@@ -124,38 +124,11 @@ class IpsetBackend(Backend):
             await run(
                 [*self.prefix, "ipset", "create", name, "hash:ip", "family", family, "timeout", "0", "-exist"]
             )
+            rule = ["INPUT", "-m", "set", "--match-set", name, "src", "-j", "DROP"]
             try:
-                await run(
-                    [
-                        *self.prefix,
-                        tables,
-                        "-C",
-                        "INPUT",
-                        "-m",
-                        "set",
-                        "--match-set",
-                        name,
-                        "src",
-                        "-j",
-                        "DROP",
-                    ]
-                )
+                await run([*self.prefix, tables, "-C", *rule])  # present already?
             except FirewallError:
-                await run(
-                    [
-                        *self.prefix,
-                        tables,
-                        "-I",
-                        "INPUT",
-                        "-m",
-                        "set",
-                        "--match-set",
-                        name,
-                        "src",
-                        "-j",
-                        "DROP",
-                    ]
-                )
+                await run([*self.prefix, tables, "-I", *rule])
 
     async def ban(self, address: str, seconds: float) -> None:
         name = f"pbx_guard{_family(address)}"

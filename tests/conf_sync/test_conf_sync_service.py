@@ -38,6 +38,7 @@ class Stack:
             conf_backup_dir=str(self.tmp / "backups"),
             conf_watch_interval_s=0.1,
             conf_debounce_s=0.3,
+            conf_boot_grace_s=0,
             bus_block_ms=100,
             conf_request_timeout_s=10,
         )
