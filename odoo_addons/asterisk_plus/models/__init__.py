@@ -1,0 +1,1 @@
+from . import ban, bus, call, conf, event_map, res_partner, server

@@ -1,0 +1,107 @@
+import ipaddress
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from . import bus
+
+
+class Ban(models.Model):
+    _name = "asterisk_plus.ban"
+    _description = "Address banned by the guard"
+    _order = "banned_at desc"
+
+    address = fields.Char(required=True, index=True)
+    server_id = fields.Many2one("asterisk_plus.server", required=True, ondelete="cascade")
+    reason = fields.Char()
+    count = fields.Integer()
+    banned_at = fields.Datetime(default=fields.Datetime.now)
+    until = fields.Datetime(help="Empty: permanent")
+    active = fields.Boolean(default=True)
+
+    @api.model
+    def bridge_on_bans(self, server_name, items):
+        server = self.env["asterisk_plus.server"]._for_bridge(server_name)
+        bans = self.sudo().with_context(active_test=False)
+        for item in items:
+            current = bans.search(
+                [("server_id", "=", server.id), ("address", "=", item.get("address")), ("active", "=", True)]
+            )
+            if item.get("@type") == "guard.unban":
+                current.write({"active": False})
+                continue
+            until = item.get("until") or False
+            if until:
+                until = until.replace("T", " ").rstrip("Z").split(".")[0]
+            current.write({"active": False})
+            bans.create(
+                {
+                    "address": item.get("address"),
+                    "server_id": server.id,
+                    "reason": item.get("reason"),
+                    "count": int(item.get("count") or 0),
+                    "until": until,
+                }
+            )
+        return [{"status": "ok"} for _item in items]
+
+    def action_unban(self):
+        for ban in self:
+            bus.publish_after_commit(
+                self.env,
+                ban.server_id,
+                "commands:guard",
+                bus.fields_for(ban.server_id, "unban", {"address": ban.address}, user=self.env.user.login),
+            )
+        self.write({"active": False})
+
+
+class AccessList(models.Model):
+    _name = "asterisk_plus.access_list"
+    _description = "IP access list sent to the guard"
+
+    address = fields.Char(required=True, help="An address or a network, e.g. 10.0.0.0/8")
+    action = fields.Selection(
+        [("allow", "Allow (never ban)"), ("deny", "Deny (ban for good)")], required=True, default="allow"
+    )
+    comment = fields.Char()
+    server_id = fields.Many2one("asterisk_plus.server", required=True, ondelete="cascade")
+
+    @api.constrains("address")
+    def _check_address(self):
+        for rec in self:
+            try:
+                ipaddress.ip_network(rec.address.strip(), strict=False)
+            except ValueError as exc:
+                raise ValidationError(_("%s is not an address or network", rec.address)) from exc
+
+    def _send(self, servers):
+        for server in servers:
+            rows = self.sudo().search([("server_id", "=", server.id)])
+            acl = [
+                {"address": r.address.strip(), "action": r.action, "comment": r.comment or ""} for r in rows
+            ]
+            bus.publish_after_commit(
+                self.env,
+                server,
+                "commands:guard",
+                bus.fields_for(server, "acl", payload=acl, user=self.env.user.login),
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        records._send(records.mapped("server_id"))
+        return records
+
+    def write(self, vals):
+        servers = self.mapped("server_id")
+        result = super().write(vals)
+        self._send(servers | self.mapped("server_id"))
+        return result
+
+    def unlink(self):
+        servers = self.mapped("server_id")
+        result = super().unlink()
+        self.env["asterisk_plus.access_list"]._send(servers)
+        return result

@@ -1,0 +1,91 @@
+"""Publishing onto the Agent's bus (Redis Streams) from Odoo, per docs/bus-contract.md of the Agent."""
+
+import json
+import logging
+import uuid
+from datetime import UTC, datetime
+
+from odoo.exceptions import UserError
+
+_logger = logging.getLogger(__name__)
+
+try:
+    import redis
+except ImportError:  # the module installs without it; publishing then says what is missing
+    redis = None
+
+
+def now_iso():
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def new_id():
+    return uuid.uuid4().hex
+
+
+def client(server):
+    if redis is None:
+        raise UserError("The Python package 'redis' is not installed on the Odoo server: pip install redis")
+    return redis.Redis.from_url(
+        server.redis_url, decode_responses=True, socket_timeout=5, socket_connect_timeout=3
+    )
+
+
+def key(server, name):
+    return f"{server.bus_prefix}:{server.name}:{name}"
+
+
+def fields_for(server, type_, headers=None, payload=None, **meta):
+    fields = {
+        "@type": type_,
+        "@server": server.name,
+        "@at": now_iso(),
+        "@id": meta.pop("id", None) or new_id(),
+    }
+    for name, value in meta.items():
+        if value is not None and value is not False:
+            fields["@" + name] = str(value)
+    if payload is not None:
+        fields["@json"] = json.dumps(payload, ensure_ascii=False)
+    for name, value in (headers or {}).items():
+        fields[name] = "" if value is None or value is False else str(value)
+    return fields
+
+
+def publish_now(server, stream, fields):
+    try:
+        return client(server).xadd(key(server, stream), fields, maxlen=1_000_000, approximate=True)
+    except redis.RedisError as exc:
+        raise UserError(f"Cannot reach the Agent's bus at {server.redis_url}: {exc}") from exc
+
+
+def publish_after_commit(env, server, stream, fields):
+    """XADD once the transaction has committed: a rolled-back action sends nothing."""
+    values = dict(fields)
+    server_values = {"redis_url": server.redis_url, "bus_prefix": server.bus_prefix, "name": server.name}
+
+    def send():
+        class _S:  # the record may not be readable after the cursor closed
+            pass
+
+        s = _S()
+        s.__dict__.update(server_values)
+        try:
+            publish_now(s, stream, values)
+        except UserError as exc:
+            _logger.error("bus publish failed after commit: %s (%s %s)", exc, stream, values.get("@type"))
+
+    env.cr.postcommit.add(send)
+    return values["@id"]
+
+
+def wait_reply(server, reply_stream, timeout):
+    """The first entry of a per-request reply stream, or None after `timeout` seconds."""
+    try:
+        result = client(server).xread({key(server, reply_stream): "0-0"}, block=int(timeout * 1000), count=1)
+    except redis.RedisError as exc:
+        raise UserError(f"Cannot reach the Agent's bus at {server.redis_url}: {exc}") from exc
+    for _stream, entries in result or []:
+        for _entry_id, fields in entries:
+            return fields
+    return None

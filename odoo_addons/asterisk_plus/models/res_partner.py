@@ -1,0 +1,69 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from . import bus
+from .call import e164
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    phone_e164 = fields.Char(compute="_compute_e164", store=True, index=True)
+    mobile_e164 = fields.Char(compute="_compute_e164", store=True, index=True)
+    asterisk_call_count = fields.Integer(compute="_compute_asterisk_call_count")
+
+    @api.depends("phone", "mobile", "country_id")
+    def _compute_e164(self):
+        default = self.env.company.country_id.code
+        for rec in self:
+            country = rec.country_id.code or default
+            rec.phone_e164 = e164(rec.phone, country) if rec.phone else False
+            rec.mobile_e164 = e164(rec.mobile, country) if rec.mobile else False
+
+    def _compute_asterisk_call_count(self):
+        counts = dict(
+            self.env["asterisk_plus.call"]._read_group(
+                [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for rec in self:
+            rec.asterisk_call_count = counts.get(rec, 0)
+
+    def action_asterisk_calls(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Calls"),
+            "res_model": "asterisk_plus.call",
+            "view_mode": "list,form",
+            "domain": [("partner_id", "=", self.id)],
+        }
+
+    def action_asterisk_call(self):
+        """Click-to-call: Asterisk rings the user's phone, then dials the partner."""
+        self.ensure_one()
+        number = self.mobile or self.phone
+        if not number:
+            raise UserError(_("%s has no phone number", self.display_name))
+        pbx_user = self.env["asterisk_plus.user"].sudo().search([("user_id", "=", self.env.uid)], limit=1)
+        if not pbx_user:
+            raise UserError(_("You have no extension: ask an Asterisk admin to add you to the PBX users"))
+        server = pbx_user.server_id
+        headers = {
+            "Action": "Originate",
+            "Channel": pbx_user.channel,
+            "Exten": number,
+            "Context": "from-internal",
+            "Priority": "1",
+            "Async": "true",
+            "CallerID": f"{self.display_name} <{pbx_user.extension}>",
+        }
+        fields_ = bus.fields_for(
+            server, "action", headers, reply_to="to_odoo", uid=self.env.uid, user=self.env.user.login
+        )
+        bus.publish_after_commit(self.env, server, "actions", fields_)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": _("Calling"), "message": number, "type": "info"},
+        }

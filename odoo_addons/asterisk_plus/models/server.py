@@ -1,0 +1,273 @@
+import logging
+import time
+
+import pytz
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from . import bus
+
+_logger = logging.getLogger(__name__)
+
+BUTTON_TIMEOUT = 10
+
+
+class AsteriskServer(models.Model):
+    _name = "asterisk_plus.server"
+    _description = "Asterisk Server"
+
+    name = fields.Char(
+        required=True,
+        default="asterisk1",
+        help="The server's bus name: the same as the agent's AGENT_SERVER.",
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="System account",
+        required=True,
+        ondelete="restrict",
+        help="The Odoo account the agent logs in with. Use it for nothing else.",
+    )
+    password = fields.Char(
+        compute="_compute_password",
+        inverse="_inverse_password",
+        store=False,
+        help="Set a new password for the system account. Then set the same value as the "
+        "agent's ODOO_PASSWORD.",
+    )
+    country_id = fields.Many2one(
+        "res.country",
+        string="Country",
+        default=lambda self: self.env.company.country_id,
+        help="Caller IDs in local format are read as numbers of this country.",
+    )
+    tz = fields.Selection(
+        "_tz_selection",
+        string="Timezone",
+        default="UTC",
+        help="Times Asterisk reports (CDR) are in this timezone.",
+    )
+    console_url = fields.Char(
+        string="Console URL",
+        default=lambda self: self._default_console_url(),
+        help="The agent's web console, port 48001 by default. Put it behind an SSL proxy.",
+    )
+    update_direction = fields.Selection(
+        [("odoo_to_asterisk", "Odoo -> Asterisk"), ("asterisk_to_odoo", "Asterisk -> Odoo")],
+        default="odoo_to_asterisk",
+        required=True,
+    )
+    initial_update_done = fields.Boolean(
+        help="Set by the agent once all of Asterisk's .conf files were sent to Odoo on the first connection."
+    )
+    sync_at_start = fields.Boolean(default=True, help="Synchronise the .conf files when Asterisk starts.")
+    redis_url = fields.Char(string="Bus (Redis) URL", default="redis://localhost:6379/0", required=True)
+    bus_prefix = fields.Char(default="pbx", required=True)
+    ami_connected = fields.Boolean(compute="_compute_status", string="AMI connected")
+    asterisk_version = fields.Char(compute="_compute_status")
+    last_event_at = fields.Char(compute="_compute_status", string="Last event")
+    agent_status = fields.Char(compute="_compute_status")
+
+    _sql_constraints = [("name_unique", "unique(name)", "One server record per bus name.")]
+
+    @api.model
+    def _tz_selection(self):
+        return [(tz, tz) for tz in pytz.common_timezones]
+
+    def _default_console_url(self):
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "http://localhost")
+        host = base.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+        return f"http://{host}:48001"
+
+    def _compute_password(self):
+        for rec in self:
+            rec.password = ""
+
+    def _inverse_password(self):
+        for rec in self:
+            if rec.password:
+                rec.user_id.sudo().write({"password": rec.password})
+
+    def _compute_status(self):
+        for rec in self:
+            rec.ami_connected, rec.asterisk_version, rec.last_event_at = False, "", ""
+            try:
+                status = bus.client(rec).hgetall(bus.key(rec, "status:ami_gateway"))
+            except Exception as exc:  # the form must open even when the bus is away
+                rec.agent_status = f"Bus unreachable: {exc}"
+                continue
+            if not status:
+                rec.agent_status = "The AMI gateway has not reported yet"
+                continue
+            age = time.time() - float(status.get("updated_ts") or 0)
+            rec.ami_connected = status.get("ami_connected") == "1" and age < 30
+            rec.asterisk_version = status.get("asterisk_version", "")
+            rec.last_event_at = status.get("last_event_at", "")
+            rec.agent_status = "Running" if age < 30 else f"No news from the gateway for {int(age)} s"
+
+    # -- the bridge's calls ---------------------------------------------------------------------------------
+
+    @api.model
+    def _for_bridge(self, server_name):
+        """The server record, if the caller is its system account (or an Asterisk admin)."""
+        server = self.sudo().search([("name", "=", server_name)], limit=1)
+        if not server:
+            raise UserError(_("No Asterisk server named %s", server_name))
+        if self.env.user != server.user_id and not self.env.user.has_group("asterisk_plus.group_admin"):
+            raise AccessError(_("Only the system account of %s may do this", server_name))
+        return server
+
+    @api.model
+    def bridge_get_config(self, server_name):
+        server = self._for_bridge(server_name)
+        maps = (
+            self.env["asterisk_plus.event_map"]
+            .sudo()
+            .search([("active", "=", True), "|", ("server_id", "=", False), ("server_id", "=", server.id)])
+        )
+        return {
+            "server": server.name,
+            "country_code": server.country_id.code or "",
+            "tz": server.tz or "UTC",
+            "update_direction": server.update_direction,
+            "initial_update_done": server.initial_update_done,
+            "sync_at_start": server.sync_at_start,
+            "events_map": [m.as_bridge_row() for m in maps],
+        }
+
+    @api.model
+    def bridge_ping(self, server_name, request_id=None):
+        self._for_bridge(server_name)
+        return {"ok": True, "db": self.env.cr.dbname, "login": self.env.user.login}
+
+    @api.model
+    def bridge_on_replies(self, server_name, items):
+        self._for_bridge(server_name)
+        results = []
+        for item in items:
+            uid = int(item.get("@uid") or 0)
+            user = self.env["res.users"].sudo().browse(uid).exists()
+            ok = item.get("@status") == "ok"
+            message = item.get("Message") or item.get("@error") or item.get("Response") or ""
+            if user:
+                self.env["bus.bus"]._sendone(
+                    user.partner_id,
+                    "simple_notification",
+                    {
+                        "type": "success" if ok else "danger",
+                        "title": _("Asterisk: %s", item.get("@request_type") or "reply"),
+                        "message": message or (_("Done") if ok else _("Failed")),
+                        "sticky": not ok,
+                    },
+                )
+            results.append({"status": "ok"})
+        return results
+
+    @api.model
+    def bridge_on_initial_done(self, server_name, items):
+        server = self._for_bridge(server_name)
+        server.sudo().initial_update_done = True
+        return [{"status": "ok"} for _item in items]
+
+    # -- buttons ------------------------------------------------------------------------------------------
+
+    def _ask(self, stream, type_, headers=None, title=""):
+        """Publish a request and wait for its answer on a stream of its own; a notification either way."""
+        self.ensure_one()
+        request_id = bus.new_id()
+        reply_to = f"replies:odoo.{request_id}"
+        fields_ = bus.fields_for(
+            self,
+            type_,
+            headers,
+            id=request_id,
+            reply_to=reply_to,
+            uid=self.env.uid,
+            user=self.env.user.login,
+            deadline=None,
+        )
+        started = time.monotonic()
+        bus.publish_now(self, stream, fields_)
+        reply = bus.wait_reply(self, reply_to, BUTTON_TIMEOUT)
+        if reply is None:
+            who = "odoo_bridge" if stream.startswith("commands:odoo_bridge") else "ami_gateway"
+            return self._notify(
+                title,
+                _("The agent did not answer within %s s (is %s running?)", BUTTON_TIMEOUT, who),
+                "danger",
+            )
+        ms = int((time.monotonic() - started) * 1000)
+        if reply.get("@status") != "ok":
+            return self._notify(title, reply.get("@error") or _("failed"), "danger")
+        text = reply.get("Message") or reply.get("Ping") or reply.get("Output") or _("OK")
+        return self._notify(title, f"{text} ({ms} ms)", "success")
+
+    def _notify(self, title, message, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": title, "message": message, "type": kind, "sticky": kind == "danger"},
+        }
+
+    def action_test(self):
+        return self._ask("commands:odoo_bridge", "test", title=_("Test"))
+
+    def action_ping(self):
+        return self._ask("actions", "action", {"Action": "Ping"}, title=_("Asterisk ping"))
+
+    def action_reload(self):
+        return self._ask("actions", "action", {"Action": "Reload"}, title=_("Reload"))
+
+    def action_restart(self):
+        return self._ask(
+            "actions",
+            "action",
+            {"Action": "Command", "Command": "core restart gracefully"},
+            title=_("Restart"),
+        )
+
+    def action_upload_conf(self):
+        self.ensure_one()
+        files = [
+            {"name": c.name, "content": c.content or ""}
+            for c in self.env["asterisk_plus.conf"].search([("server_id", "=", self.id)])
+        ]
+        fields_ = bus.fields_for(
+            self,
+            "upload",
+            payload={"files": files, "reload": True},
+            reply_to="to_odoo",
+            uid=self.env.uid,
+            user=self.env.user.login,
+        )
+        bus.publish_after_commit(self.env, self, "commands:conf_sync", fields_)
+        return self._notify(_("Upload .conf files"), _("%s file(s) sent to the agent", len(files)), "info")
+
+    def action_download_conf(self):
+        self.ensure_one()
+        fields_ = bus.fields_for(
+            self, "download", reply_to="to_odoo", uid=self.env.uid, user=self.env.user.login
+        )
+        bus.publish_after_commit(self.env, self, "commands:conf_sync", fields_)
+        return self._notify(_("Download .conf files"), _("Asked the agent for Asterisk's files"), "info")
+
+    def action_console(self):
+        self.ensure_one()
+        if not self.env.user.has_group("asterisk_plus.group_admin"):
+            raise AccessError(_("Only Asterisk admins may open the console"))
+        import json
+        import secrets
+
+        token = secrets.token_urlsafe(24)
+        data = {
+            "uid": self.env.uid,
+            "login": self.env.user.login,
+            "server": self.name,
+            "exp": time.time() + 60,
+        }
+        bus.client(self).set(bus.key(self, f"console:token:{token}"), json.dumps(data), ex=60)
+        return {
+            "type": "ir.actions.act_url",
+            "target": "new",
+            "url": f"{self.console_url.rstrip('/')}/?token={token}",
+        }

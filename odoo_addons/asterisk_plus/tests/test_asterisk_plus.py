@@ -1,0 +1,142 @@
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import TransactionCase, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestAsteriskPlus(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = cls.env.ref("asterisk_plus.server_asterisk1")
+        cls.server.write({"country_id": cls.env.ref("base.be").id, "tz": "Europe/Brussels"})
+        cls.system = cls.env.ref("asterisk_plus.user_asterisk1")
+        cls.as_system = cls.env(user=cls.system)
+
+    def test_system_account_is_a_portal_user(self):
+        self.assertEqual(self.system.login, "asterisk1")
+        self.assertTrue(self.system.has_group("base.group_portal"))
+        self.assertFalse(self.system.has_group("base.group_user"))
+
+    def test_bridge_methods_refuse_other_portal_users(self):
+        other = self.env["res.users"].create(
+            {
+                "name": "Someone",
+                "login": "someone",
+                "groups_id": [(6, 0, [self.env.ref("base.group_portal").id])],
+            }
+        )
+        with self.assertRaises(AccessError):
+            self.env(user=other)["asterisk_plus.server"].bridge_get_config("asterisk1")
+        config = self.as_system["asterisk_plus.server"].bridge_get_config("asterisk1")
+        self.assertEqual(config["country_code"], "BE")
+        self.assertEqual(
+            {m["event"] for m in config["events_map"]},
+            {"Newchannel", "Newstate", "DialBegin", "DialEnd", "BridgeEnter", "Hangup", "Cdr"},
+        )
+
+    def test_event_map_validation(self):
+        with self.assertRaises(ValidationError):
+            self.env["asterisk_plus.event_map"].create(
+                {"event": "X", "model": "asterisk_plus.call", "method": "_apply"}
+            )
+        with self.assertRaises(ValidationError):
+            self.env["asterisk_plus.event_map"].create(
+                {
+                    "event": "X",
+                    "condition_ids": [(0, 0, {"header": "Channel", "op": "matches", "value": "(["})],
+                }
+            )
+
+    def _events(self):
+        common = {
+            "Linkedid": "1795552393.0",
+            "Channel": "PJSIP/trunk-1",
+            "CallerIDNum": "0470123456",
+            "Exten": "101",
+            "@e164": {"CallerIDNum": "+32470123456"},
+        }
+        return [
+            dict(common, Event="Newchannel", **{"@id": "s:1", "@at": "2026-11-24T10:00:00.000000Z"}),
+            dict(
+                common, Event="DialEnd", DialStatus="ANSWER", **{"@id": "s:2", "@at": "2026-11-24T10:00:05Z"}
+            ),
+            dict(common, Event="Hangup", **{"@id": "s:3", "@at": "2026-11-24T10:01:00.000000Z"}),
+            dict(
+                common,
+                Event="Cdr",
+                BillableSeconds="55",
+                StartTime="2026-11-24 11:00:00",
+                **{"@id": "s:4", "@utc": {"StartTime": "2026-11-24 10:00:00"}},
+            ),
+        ]
+
+    def test_call_log_from_events_matches_the_partner_and_ignores_redelivery(self):
+        partner = self.env["res.partner"].create(
+            {"name": "Customer", "mobile": "0470 12 34 56", "country_id": self.env.ref("base.be").id}
+        )
+        self.assertEqual(partner.mobile_e164, "+32470123456")
+        calls = self.as_system["asterisk_plus.call"]
+        results = calls.on_ami_events("asterisk1", self._events())
+        self.assertEqual([r["status"] for r in results], ["ok"] * 4)
+        call = self.env["asterisk_plus.call"].search([("linkedid", "=", "1795552393.0")])
+        self.assertEqual(len(call), 1)
+        self.assertEqual(
+            (call.direction, call.caller, call.status, call.duration), ("in", "+32470123456", "answered", 55)
+        )
+        self.assertEqual(call.partner_id, partner)
+        self.assertEqual(str(call.started_at), "2026-11-24 10:00:00")  # UTC, from @utc
+        again = calls.on_ami_events("asterisk1", self._events())
+        self.assertEqual([r["status"] for r in again], ["duplicate"] * 4)
+        self.assertEqual(self.env["asterisk_plus.call"].search_count([("linkedid", "=", "1795552393.0")]), 1)
+        self.assertEqual(partner.asterisk_call_count, 1)
+
+    def test_conf_files_keep_existing_and_overwrite(self):
+        conf = self.as_system["asterisk_plus.conf"]
+        conf.bridge_on_files(
+            "asterisk1", [{"@json": '{"name": "sip.conf", "content": "a", "mode": "overwrite"}'}]
+        )
+        conf.bridge_on_files(
+            "asterisk1", [{"@json": '{"name": "sip.conf", "content": "b", "mode": "keep_existing"}'}]
+        )
+        record = self.env["asterisk_plus.conf"].search([("name", "=", "sip.conf")])
+        self.assertEqual(record.content, "a")
+        conf.bridge_on_files(
+            "asterisk1", [{"@json": '{"name": "sip.conf", "content": "c", "mode": "overwrite"}'}]
+        )
+        self.assertEqual(record.content, "c")
+        self.assertFalse(record.changed_since_sync)
+        record.content = "edited in odoo"
+        self.assertTrue(record.changed_since_sync)
+        self.assertEqual(
+            conf.bridge_get_files("asterisk1", True), [{"name": "sip.conf", "content": "edited in odoo"}]
+        )
+
+    def test_bans_and_access_list(self):
+        bans = self.as_system["asterisk_plus.ban"]
+        bans.bridge_on_bans(
+            "asterisk1",
+            [
+                {
+                    "@type": "guard.ban",
+                    "address": "203.0.113.7",
+                    "reason": "5 failures",
+                    "count": "5",
+                    "until": "2026-11-24T21:00:00.000000Z",
+                }
+            ],
+        )
+        ban = self.env["asterisk_plus.ban"].search([("address", "=", "203.0.113.7")])
+        self.assertEqual((ban.count, str(ban.until)), (5, "2026-11-24 21:00:00"))
+        bans.bridge_on_bans("asterisk1", [{"@type": "guard.unban", "address": "203.0.113.7"}])
+        self.assertFalse(ban.active)
+        with self.assertRaises(ValidationError):
+            self.env["asterisk_plus.access_list"].create(
+                {"address": "not-an-ip", "server_id": self.server.id}
+            )
+
+    def test_password_field_sets_the_system_accounts_password(self):
+        self.server.password = "n3w-secret"
+        # Raises AccessDenied unless the system account's password is now the new one.
+        self.system.with_user(self.system)._check_credentials(
+            {"type": "password", "password": "n3w-secret"}, {"interactive": False}
+        )
