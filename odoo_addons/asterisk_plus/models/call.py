@@ -121,6 +121,8 @@ class Call(models.Model):
                 }
             )
         values = {}
+        if event == "DialBegin" and call.direction == "in":
+            self._notify_ringing(call, item)
         if event == "DialEnd":
             status = item.get("DialStatus")
             values["status"] = {"ANSWER": "answered", "BUSY": "busy", "NOANSWER": "noanswer"}.get(
@@ -144,6 +146,23 @@ class Call(models.Model):
             values["duration"] = int(item.get("BillableSeconds") or 0)
         if values:
             call.write(values)
+
+    def _notify_ringing(self, call, item):
+        """The user whose extension rings sees who is calling."""
+        exten = item.get("DialString") or item.get("DestCallerIDNum") or ""
+        pbx_user = (
+            self.env["asterisk_plus.user"].sudo().search([("extension", "=", exten.split("@")[0])], limit=1)
+        )
+        if not pbx_user:
+            return
+        who = call.partner_id.display_name or call.caller
+        self.env["bus.bus"]._sendone(
+            pbx_user.user_id.partner_id,
+            "simple_notification",
+            {"type": "info", "title": "Incoming call", "message": f"{who} ({call.caller})", "sticky": False},
+        )
+        if not call.user_id:
+            call.user_id = pbx_user.user_id
 
     def _partner(self, number):
         if not number or not number.startswith("+"):

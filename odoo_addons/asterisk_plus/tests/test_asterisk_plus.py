@@ -90,6 +90,24 @@ class TestAsteriskPlus(TransactionCase):
         self.assertEqual(self.env["asterisk_plus.call"].search_count([("linkedid", "=", "1795552393.0")]), 1)
         self.assertEqual(partner.asterisk_call_count, 1)
 
+    def test_an_incoming_call_notifies_the_ringing_user(self):
+        user = self.env["res.users"].create({"name": "Agent 101", "login": "agent101"})
+        self.env["asterisk_plus.user"].create(
+            {"user_id": user.id, "extension": "101", "channel": "PJSIP/101", "server_id": self.server.id}
+        )
+        self.env["res.partner"].create({"name": "Big Customer", "phone": "+32 470 12 34 56"})
+        events = self._events()[:1] + [
+            dict(self._events()[0], Event="DialBegin", DialString="101", **{"@id": "s:9"})
+        ]
+        before = self.env["bus.bus"].search_count([])
+        self.as_system["asterisk_plus.call"].on_ami_events("asterisk1", events)
+        notes = self.env["bus.bus"].search(
+            [], order="id desc", limit=self.env["bus.bus"].search_count([]) - before
+        )
+        self.assertTrue(any("Big Customer" in n.message for n in notes))
+        call = self.env["asterisk_plus.call"].search([("linkedid", "=", "1795552393.0")])
+        self.assertEqual(call.user_id, user)
+
     def test_conf_files_keep_existing_and_overwrite(self):
         conf = self.as_system["asterisk_plus.conf"]
         conf.bridge_on_files(
