@@ -46,6 +46,7 @@ class AmiPeer:
         self.actions_received: list[Pairs] = []
         self.sent_events: list[tuple[float, Pairs]] = []  # (time.time() when written, pairs)
         self.record_sent = True
+        self.silent = False  # a hung Asterisk: the socket stays open, actions get no answer
         self.cli = CLI(self)
         self.channels: dict[str, Pairs] = {}
         self.conf_files: dict[str, list[tuple[str, list[str]]]] = {
@@ -159,6 +160,8 @@ class AmiPeer:
     async def _action(self, session: Session, frame: Pairs) -> bool:
         """Answer one action; False closes the connection."""
         self.actions_received.append(frame)
+        if self.silent:
+            return True
         name = first(frame, "Action")
         action_id = first(frame, "ActionID")
         aid = [("ActionID", action_id)] if action_id else []

@@ -33,7 +33,7 @@ def gateway_settings(redis_url: str, prefix: str, port: int, **overrides: object
         ami_user="admin",
         ami_secret="admin",
         ami_ping_interval_s=0.5,
-        ami_ping_timeout_s=1.0,
+        ami_ping_timeout_s=5.0,
         ami_reconnect_max_s=0.5,
         bus_block_ms=100,
     )

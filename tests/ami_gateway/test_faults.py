@@ -137,3 +137,32 @@ async def test_the_gateway_recovers_from_a_redis_restart_keeping_what_it_receive
         await run.task
         await run.bus.close()
         await peer.stop()
+
+
+async def test_a_hung_asterisk_is_noticed_by_the_keepalive_and_reconnected(
+    redis_url: str, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    peer = await AmiPeer().start()
+    settings = gateway_settings(redis_url, prefix, peer.port, ami_ping_interval_s=0.2, ami_ping_timeout_s=0.5)
+    run = await start_gateway(settings, peer)
+    try:
+        await wait_logged_in(peer)
+        peer.silent = True
+        await eventually(lambda: _logged(caplog, "AMI did not answer Ping, reconnecting"))
+        peer.silent = False
+        await eventually(lambda: _logins(peer, 2))
+        await eventually(lambda: _ami_up(run))
+    finally:
+        run.stop.set()
+        await run.task
+        await run.bus.close()
+        await peer.stop()
+
+
+async def _logged(caplog: pytest.LogCaptureFixture, message: str) -> bool:
+    return any(r.getMessage() == message for r in caplog.records)
+
+
+async def _logins(peer: AmiPeer, n: int) -> bool:
+    return sum(1 for a in peer.actions_received if ("Action", "Login") in a) >= n
