@@ -9,7 +9,9 @@ from .guard import Guard
 
 
 def guard(settings: GuardSettings, bus: Bus) -> Guard:
-    backend = make_backend(settings.guard_backend, Log("guard.firewall", server=bus.server))
+    backend = make_backend(
+        settings.guard_backend, Log("guard.firewall", server=bus.server), settings.guard_nft_table
+    )
     return Guard(settings, bus, backend)
 
 

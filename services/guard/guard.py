@@ -1,223 +1,520 @@
-"""The guard service: security events in, bans out (firewall, Redis state, Odoo through the bridge)."""
+"""The guard service: security events in, bans out (firewall, Redis state, Odoo through the bridge).
+
+Per batch of events: the rules run in memory, the new bans go to the firewall in one call, then one Redis
+round trip stores them and tells Odoo; the batch is acked after that. State in Redis (all under the server's
+prefix): `guard:bans` (address -> JSON record with `until`), `guard:offences` (address -> "count:last"),
+`guard:acl` (Odoo's access list), `guard:sources` (the sliding windows, saved once a second) and
+`guard:cursor` (the last security entry counted, saved with them so a replayed entry is not counted twice).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import ipaddress
 import json
+import logging
+import socket
 import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
+from typing import Any
 
-from services.bus import Bus, Consumer, Entry, Log, Outcome, Status, encode, keys, parse_iso
-from services.bus.bus import _sleep
+from services.bus import (
+    REDIS_DOWN,
+    Bus,
+    Consumer,
+    Entry,
+    Log,
+    Outcome,
+    StateLog,
+    Status,
+    encode,
+    keys,
+    parse_iso,
+)
 
 from .config import GuardSettings
 from .firewall import Backend, FirewallError
-from .rules import Ban, Rules
+from .rules import Ban, Rules, normalize_address, parse_event_time
 
 GROUP = "guard"
-BANS = "guard:bans"  # hash address -> JSON {reason, count, until, offence, banned_at}
-OFFENCES = "guard:offences"  # hash address -> number of bans so far (recidive survives restarts)
+BANS = "guard:bans"
+OFFENCES = "guard:offences"
 ACL = "guard:acl"
+SOURCES = "guard:sources"
+CURSOR = "guard:cursor"
+FIREWALL_RETRY_S = 1.0
+FORGET_EVERY_S = 30.0
 
 
-def _iso(ts: float) -> str:
+def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if ts else ""
 
 
+def _stream_id(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+@dataclass
+class BanRecord:
+    address: str
+    reason: str
+    count: int
+    until: float  # epoch seconds; 0 = permanent
+    offence: int
+    banned_at: float
+    source: str  # rules | odoo:<login> | ...
+    entry: str = ""  # the bus entry that caused it (the last failure, or Odoo's command)
+
+    def seconds_left(self, now: float) -> float:
+        return 0.0 if not self.until else self.until - now
+
+    def fields(self) -> dict[str, str]:
+        return {
+            "address": self.address,
+            "reason": self.reason,
+            "count": str(self.count),
+            "until": iso(self.until),
+            "offence": str(self.offence),
+            "source": self.source,
+        }
+
+
+async def _pause(seconds: float, stop: asyncio.Event) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass
+
+
 class Guard:
-    def __init__(self, settings: GuardSettings, bus: Bus, backend: Backend) -> None:
+    def __init__(
+        self,
+        settings: GuardSettings,
+        bus: Bus,
+        backend: Backend,
+        *,
+        clock: Callable[[], float] = time.time,
+        tick: float = 1.0,
+    ) -> None:
         self.settings = settings
         self.bus = bus
         self.backend = backend
+        self.clock = clock
+        self.tick = tick
         self.rules = Rules(settings.rules())
         self.log = Log("guard", server=bus.server)
         self.status = Status(bus, "guard")
-        self.bans: dict[str, dict] = {}
-        self.unapplied: dict[str, float] = {}  # address -> until: the firewall refused, try again
+        self.lock = asyncio.Lock()
+        self.bans: dict[str, BanRecord] = {}
+        self._expiry: list[tuple[float, str]] = []  # heap of (until, address); stale pairs are skipped
+        # What the firewall has not taken yet (it refused, or was not ready): retried until it does.
+        self.to_apply: dict[str, BanRecord] = {}
+        self.to_remove: set[str] = set()
+        self.replace: set[str] = set()  # may be in the firewall already with another time
+        self.deny_pending = False
+        self.backend_ready = False
+        self._fw_retry_at = 0.0
+        self._next_forget = 0.0
+        self._fw_state = StateLog(Log("guard.firewall", server=bus.server), f"firewall {backend.name}")
+        # Redis writes not done yet, in order: ("ban", record) | ("unban", record, reason) | ("acl", json).
+        self.outbox: list[tuple[Any, ...]] = []
+        self.cursor: tuple[int, int] = (0, 0)
+        self.event_clock = 0.0  # the newest event time seen: windows follow the events, not the wall clock
         self.events_seen = 0
-        self.clock = 0.0  # the newest event time seen: windows follow the events, not the wall clock
-        self.ban_applied_at: dict[str, float] = {}  # for benchmarks: when the firewall got it (monotonic)
+        self.bans_total = 0
+        self.on_applied: Callable[[list[str]], None] | None = None  # benchmarks: the firewall has these
+
+    # -- firewall -------------------------------------------------------------------------------------------
+
+    async def sync_firewall(self, force: bool = False) -> None:
+        """Give the firewall what it has not taken yet; a refusal is logged and retried, never raised."""
+        if not force and self.clock() < self._fw_retry_at:
+            return
+        try:
+            if not self.backend_ready:
+                await self.backend.setup()
+                self.backend_ready = True
+            if self.deny_pending:
+                await self.backend.set_denied(self.rules.denied)
+                self.deny_pending = False
+            if self.to_remove:
+                gone = list(self.to_remove)
+                await self.backend.remove(gone)
+                self.to_remove.difference_update(gone)
+            if self.to_apply:
+                now = self.clock()
+                batch = {a: r for a, r in self.to_apply.items() if not r.until or r.until > now}
+                fresh = [(a, r.seconds_left(now)) for a, r in batch.items() if a not in self.replace]
+                again = [(a, r.seconds_left(now)) for a, r in batch.items() if a in self.replace]
+                if fresh:
+                    await self.backend.apply(fresh)
+                if again:
+                    await self.backend.apply(again, replace=True)
+                for address, record in batch.items():
+                    if self.to_apply.get(address) is record:
+                        del self.to_apply[address]
+                        self.replace.discard(address)
+                self.to_apply = {a: r for a, r in self.to_apply.items() if not r.until or r.until > now}
+                if self.on_applied is not None:
+                    self.on_applied(list(batch))
+            self._fw_state.set("ok")
+        except (FirewallError, OSError) as exc:
+            self._fw_retry_at = self.clock() + FIREWALL_RETRY_S
+            self._fw_state.set(
+                "refusing; will retry",
+                logging.ERROR,
+                error=str(exc),
+                pending_bans=len(self.to_apply),
+                pending_unbans=len(self.to_remove),
+            )
 
     # -- state ----------------------------------------------------------------------------------------------
 
-    async def restore(self) -> None:
-        """Bans from Redis: expired ones ended while we were away; the others go back into the firewall."""
-        r = self.bus.redis
-        self.rules.offences = {a: int(n) for a, n in (await r.hgetall(self.bus.key(OFFENCES))).items()}
-        acl = await r.get(self.bus.key(ACL))
-        if acl:
-            self.rules.set_acl(json.loads(acl))
-        now = time.time()
-        for address, raw in (await r.hgetall(self.bus.key(BANS))).items():
-            ban = json.loads(raw)
-            if ban["until"] and ban["until"] <= now:
-                await self._release(address, "expired while the guard was stopped")
-                continue
-            self.bans[address] = ban
-            self.rules.banned.add(address)
-            await self._apply(address, ban["until"] - now if ban["until"] else 0, ban["until"])
-        self.log.info("bans restored", active=len(self.bans))
+    def _record(self, ban: Ban, source: str, now: float, entry: str) -> BanRecord:
+        return BanRecord(
+            ban.address,
+            ban.reason,
+            ban.count,
+            now + ban.bantime if ban.bantime > 0 else 0.0,
+            ban.offence,
+            now,
+            source,
+            entry,
+        )
 
-    async def _apply(self, address: str, seconds: float, until: float) -> None:
-        try:
-            await self.backend.ban(address, seconds)
-            self.unapplied.pop(address, None)
-            self.ban_applied_at[address] = time.monotonic()
-        except (FirewallError, OSError) as exc:
-            self.unapplied[address] = until
-            self.log.error("firewall refused the ban; will retry", address=address, error=str(exc))
+    def _hold(self, record: BanRecord) -> None:
+        """A ban is in force: remembered, due for the firewall, due to end."""
+        if record.address in self.bans or record.address in self.to_remove:
+            self.replace.add(record.address)
+        self.bans[record.address] = record
+        self.rules.banned.add(record.address)
+        self.to_remove.discard(record.address)
+        self.to_apply[record.address] = record
+        if record.until:
+            heapq.heappush(self._expiry, (record.until, record.address))
 
-    async def ban(self, ban: Ban, source: str) -> None:
-        await self.ban_many([ban], source)
-
-    async def ban_many(self, bans: list[Ban], source: str) -> None:
-        """Firewall first, then one round trip stores every ban and tells Odoo about it."""
-        if not bans:
-            return
-        now = time.time()
-        pipe = self.bus.redis.pipeline(transaction=False)
-        for ban in bans:
-            until = now + ban.bantime if ban.bantime else 0.0
-            record = {
-                "reason": ban.reason,
-                "count": ban.count,
-                "until": until,
-                "offence": ban.offence,
-                "banned_at": now,
-                "source": source,
-            }
-            self.bans[ban.address] = record
-            await self._apply(ban.address, ban.bantime, until)
-            pipe.hset(self.bus.key(BANS), ban.address, json.dumps(record))
-            pipe.hset(self.bus.key(OFFENCES), ban.address, ban.offence)
-            fields = encode(
-                {
-                    "address": ban.address,
-                    "reason": ban.reason,
-                    "count": ban.count,
-                    "until": _iso(until),
-                    "offence": ban.offence,
-                    "source": source,
-                },
-                **self.bus.envelope("guard.ban"),
-            )
-            pipe.xadd(
-                self.bus.key(keys.TO_ODOO), fields, maxlen=self.bus.maxlen(keys.TO_ODOO), approximate=True
-            )
+    async def add_bans(self, records: Iterable[BanRecord]) -> None:
+        """Firewall first (protection as soon as possible), then one Redis round trip stores and publishes."""
+        for record in records:
+            self._hold(record)
+            self.outbox.append(("ban", record))
+            self.bans_total += 1
             self.log.warning(
                 "banned",
-                address=ban.address,
-                reason=ban.reason,
-                count=ban.count,
-                seconds=round(ban.bantime),
-                offence=ban.offence,
+                address=record.address,
+                reason=record.reason,
+                count=record.count,
+                until=iso(record.until) or "permanent",
+                offence=record.offence,
+                source=record.source,
                 backend=self.backend.name,
+                stream=keys.SECURITY if record.source == "rules" else keys.commands("guard"),
+                entry=record.entry,
             )
-        await pipe.execute()
+        await self.sync_firewall()
+        await self.flush()
 
-    async def _release(self, address: str, reason: str) -> None:
+    async def release(self, addresses: Iterable[str], reason: str, *, forgive: bool = False) -> None:
+        """End bans (expiry, unban from Odoo, access list): firewall, Redis, Odoo."""
+        for address in addresses:
+            record = self.bans.pop(address, None)
+            self.rules.released(address, forgive=forgive)
+            self.to_apply.pop(address, None)
+            self.to_remove.add(address)
+            self.outbox.append(("unban", record or BanRecord(address, "", 0, 0, 0, 0, ""), reason))
+            self.log.info("unbanned", address=address, reason=reason)
+        await self.sync_firewall()
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Every pending Redis write: the state in one pipeline (each hash in one command), the entries for
+        Odoo in one packed XADD round trip. On a Redis outage they all stay for the next try."""
+        if not self.outbox:
+            return
+        items, self.outbox = self.outbox, []
+        bans: dict[str, str | None] = {}  # the last word on each address wins
+        acl: str | None = None
+        messages: list[tuple[str, dict[str, str]]] = []
+        for item in items:
+            kind, record = item[0], item[1]
+            if kind == "acl":
+                acl = record
+                continue
+            if kind == "ban":
+                bans[record.address] = json.dumps(asdict(record), separators=(",", ":"))
+                fields = encode(record.fields(), **self.bus.envelope("guard.ban"))
+            else:
+                bans[record.address] = None
+                fields = encode({**record.fields(), "reason": item[2]}, **self.bus.envelope("guard.unban"))
+            messages.append((keys.TO_ODOO, fields))
+        offences = {a: self.rules.offences.get(a) for a in bans}
+        pipe = self.bus.redis.pipeline(transaction=False)
+        if kept := {a: v for a, v in bans.items() if v is not None}:
+            pipe.hset(self.bus.key(BANS), mapping=kept)
+        if gone := [a for a, v in bans.items() if v is None]:
+            pipe.hdel(self.bus.key(BANS), *gone)
+        if known := {a: f"{o[0]}:{o[1]}" for a, o in offences.items() if o is not None}:
+            pipe.hset(self.bus.key(OFFENCES), mapping=known)
+        if forgiven := [a for a, o in offences.items() if o is None]:
+            pipe.hdel(self.bus.key(OFFENCES), *forgiven)
+        if acl is not None:
+            pipe.set(self.bus.key(ACL), acl)
         try:
-            await self.backend.unban(address)
-        except (FirewallError, OSError) as exc:
-            self.log.error("firewall refused the unban", address=address, error=str(exc))
-        self.bans.pop(address, None)
-        self.unapplied.pop(address, None)
-        self.rules.released(address)
-        await self.bus.redis.hdel(self.bus.key(BANS), address)
-        await self.bus.publish(keys.TO_ODOO, {"address": address, "reason": reason}, type="guard.unban")
-        self.log.info("unbanned", address=address, reason=reason)
+            await pipe.execute()
+            await self.bus.publish_many(messages)
+        except REDIS_DOWN:
+            self.outbox = items + self.outbox
+            raise
+
+    async def save_sources(self) -> None:
+        """The sliding windows and the cursor, in one transaction (so they always agree)."""
+        dirty = self.rules.take_dirty()
+        pipe = self.bus.redis.pipeline(transaction=True)
+        if kept := {a: json.dumps(v, separators=(",", ":")) for a, v in dirty.items() if v is not None}:
+            pipe.hset(self.bus.key(SOURCES), mapping=kept)
+        if gone := [a for a, v in dirty.items() if v is None]:
+            pipe.hdel(self.bus.key(SOURCES), *gone)
+        pipe.set(self.bus.key(CURSOR), f"{self.cursor[0]}-{self.cursor[1]}")
+        try:
+            await pipe.execute()
+        except REDIS_DOWN:
+            self.rules.dirty.update(dirty)
+            raise
+
+    async def restore(self) -> None:
+        """State from Redis. Bans that ended while the guard was away are lifted (and Odoo told); the others
+        go back into the firewall with the time they have left."""
+        r, now = self.bus.redis, self.clock()
+        for address, raw in (await r.hgetall(self.bus.key(OFFENCES))).items():
+            with self._unreadable(OFFENCES, address, raw):
+                count, _, last = raw.partition(":")
+                self.rules.offences[address] = (int(count), float(last or now))
+        acl = await r.get(self.bus.key(ACL))
+        if acl:
+            with self._unreadable(ACL, "", acl):
+                self.rules.set_acl(json.loads(acl))
+        self.deny_pending = True
+        for address, raw in (await r.hgetall(self.bus.key(SOURCES))).items():
+            with self._unreadable(SOURCES, address, raw):
+                self.rules.load_source(address, json.loads(raw))
+        cursor = await r.get(self.bus.key(CURSOR))
+        if cursor:
+            with self._unreadable(CURSOR, "", cursor):
+                self.cursor = _stream_id(cursor)
+        expired = []
+        names = {f.name for f in dataclass_fields(BanRecord)}
+        for address, raw in (await r.hgetall(self.bus.key(BANS))).items():
+            record = None
+            with self._unreadable(BANS, address, raw):
+                record = BanRecord(**{k: v for k, v in json.loads(raw).items() if k in names})
+            if record is None:
+                continue
+            if record.until and record.until <= now:
+                self.bans[address] = record
+                expired.append(address)
+            else:
+                self._hold(record)
+        self.log.info("state restored", active=len(self.bans) - len(expired), expired=len(expired))
+        await self.sync_firewall(force=True)
+        if expired:
+            await self.release(expired, "ban time over while the guard was stopped")
+
+    @contextmanager
+    def _unreadable(self, key: str, field: str, raw: str) -> Iterator[None]:
+        """A damaged piece of state is logged and skipped; it never keeps the guard from starting."""
+        try:
+            yield
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            self.log.error(
+                "unreadable guard state skipped", key=key, field=field, value=raw[:200], error=str(exc)
+            )
+
+    async def trust_own_hosts(self) -> None:
+        """Whitelist the addresses of Odoo, Redis and Asterisk's AMI host (never ban our own side)."""
+        extra: list[str] = []
+        for host in self.settings.trusted_hosts():
+            address = normalize_address(host)
+            if address is not None:
+                extra.append(address)
+                continue
+            try:
+                infos = await asyncio.to_thread(socket.getaddrinfo, host, None)
+            except OSError as exc:
+                self.log.warning("cannot resolve a host to whitelist", host=host, error=str(exc))
+                continue
+            extra += [a for a in (normalize_address(str(i[4][0])) for i in infos) if a]
+        if extra:
+            self.rules.set_whitelist([*self.settings.whitelist(), *dict.fromkeys(extra)])
+            self.log.info("whitelisted our own hosts", addresses=",".join(dict.fromkeys(extra)))
 
     # -- handlers -------------------------------------------------------------------------------------------
 
+    def _event_time(self, entry: Entry) -> float:
+        at = parse_event_time(entry.headers.get("EventTV"))  # type: ignore[arg-type]
+        if at is None:
+            raw = entry.meta.get("at")
+            try:
+                at = parse_iso(raw).timestamp() if raw else None
+            except ValueError:
+                at = None
+        return at if at is not None else self.clock()
+
     async def handle_security(self, batch: list[Entry]) -> None:
-        bans: list[Ban] = []
-        for entry in batch:
-            at = entry.meta.get("at")
-            now = parse_iso(at).timestamp() if at else time.time()
-            self.clock = max(self.clock, now)
-            ban = self.rules.feed(entry.get("Event"), entry.get("RemoteAddress"), now)
-            if ban is not None:
-                bans.append(ban)
-        # The batch is acked only after its bans are stored: a crash in between replays the events.
-        await self.ban_many(bans, "rules")
-        self.events_seen += len(batch)
+        async with self.lock:
+            bans: list[tuple[Ban, str]] = []
+            feed, cursor = self.rules.feed, self.cursor
+            for entry in batch:
+                position = _stream_id(entry.id)
+                if position <= cursor:
+                    continue  # counted already (a retried batch, or one saved before a restart)
+                cursor = position
+                at = self._event_time(entry)
+                if at > self.event_clock:
+                    self.event_clock = at
+                headers = entry.headers
+                ban = feed(headers.get("Event", ""), headers.get("RemoteAddress"), at)  # type: ignore[arg-type]
+                if ban is not None:
+                    bans.append((ban, entry.id))
+            self.cursor = cursor
+            self.events_seen += len(batch)
+            # The batch is acked only after its bans are stored: on a Redis outage the outbox keeps them and
+            # the handler raises, so the batch comes again (and is not counted twice).
+            if bans:
+                now = self.clock()
+                await self.add_bans([self._record(b, "rules", now, entry_id) for b, entry_id in bans])
+            else:
+                await self.flush()
 
     async def handle_commands(self, batch: list[Entry]) -> Outcome:
         outcome = Outcome()
-        for entry in batch:
-            log = self.log.bind(stream=entry.stream, entry=entry.id)
-            try:
-                await self._command(entry)
-            except (ValueError, KeyError, TypeError) as exc:
-                log.error("command refused", type=entry.type, error=str(exc))
-                outcome.reject[entry.id] = f"{type(exc).__name__}: {exc}"
+        async with self.lock:
+            for entry in batch:
+                log = self.log.bind(stream=entry.stream, entry=entry.id, type=entry.type)
+                try:
+                    await self._command(entry, log)
+                except (ValueError, KeyError, TypeError) as exc:
+                    log.error("command refused", error=str(exc))
+                    outcome.reject[entry.id] = f"{type(exc).__name__}: {exc}"
+            await self.flush()
         return outcome
 
-    async def _command(self, entry: Entry) -> None:
+    def _address(self, entry: Entry) -> str:
+        raw = entry.get("address").strip()
+        address = normalize_address(raw)
+        if address is None:
+            ipaddress.ip_address(raw)  # raises the ValueError that explains
+            raise ValueError(f"{raw!r} is not an address")
+        return address
+
+    async def _command(self, entry: Entry, log: Log) -> None:
+        user = entry.meta.get("user", "")
         if entry.type == "ban":
-            address = str(ipaddress.ip_address(entry.get("address").strip()))
-            seconds = float(entry.get("bantime") or self.settings.guard_bantime)
-            if address in self.bans:
-                await self._release(address, "replaced by a manual ban")
-            offence = self.rules.offences.get(address, 0) + 1
-            self.rules.offences[address] = offence
-            self.rules.banned.add(address)
-            await self.ban(
-                Ban(address, entry.get("reason") or "manual ban from Odoo", 0, seconds, offence),
-                f"odoo:{entry.meta.get('user', '')}",
-            )
+            address = self._address(entry)
+            if self.rules.protected(address):
+                # Tell Odoo the ban is not in force, then refuse the command (it goes to `dead` with why).
+                self.outbox.append(
+                    ("unban", BanRecord(address, "", 0, 0, 0, 0, ""), "never banned: whitelisted or allowed")
+                )
+                raise ValueError(f"{address} is whitelisted or allowed by the access list: never banned")
+            raw = entry.get("bantime").strip()
+            seconds = float(raw) if raw else self.settings.guard_bantime
+            now = self.clock()
+            reason = entry.get("reason") or f"banned by {user or '?'}"
+            ban = self.rules.manual_ban(address, seconds, reason, now)
+            log.info("manual ban", address=address, seconds=seconds, user=user)
+            await self.add_bans([self._record(ban, f"odoo:{user}", now, entry.id)])
         elif entry.type == "unban":
-            address = str(ipaddress.ip_address(entry.get("address").strip()))
-            await self._release(address, f"unbanned from Odoo by {entry.meta.get('user', '?')}")
+            address = self._address(entry)
+            log.info("manual unban", address=address, user=user)
+            await self.release([address], f"unbanned by {user or '?'}", forgive=True)
         elif entry.type == "acl":
             acl = entry.json() or []
-            deny = self.rules.set_acl(acl)
-            await self.bus.redis.set(self.bus.key(ACL), json.dumps(acl))
-            # Networks are denied for good; single addresses go into the firewall now.
-            for network in deny:
-                if network.num_addresses == 1:
-                    address = str(network.network_address)
-                    if address not in self.bans:
-                        self.rules.banned.add(address)
-                        await self.ban(Ban(address, "denied by the access list", 0, 0), "acl")
-            for address in [a for a in self.bans if self.rules.protected(ipaddress.ip_address(a))]:
-                await self._release(address, "allowed by the access list")
-            self.log.info("access list loaded", entries=len(acl), deny=len(deny))
+            if not isinstance(acl, list):
+                raise TypeError("the access list must be a JSON list")
+            denied = self.rules.set_acl(acl)
+            self.outbox.append(("acl", json.dumps(acl, separators=(",", ":"))))
+            self.deny_pending = True
+            await self.sync_firewall()
+            allowed = [a for a in self.bans if self.rules.protected(a)]
+            if allowed:
+                await self.release(allowed, "allowed by the access list", forgive=True)
+            log.info("access list loaded", entries=len(acl), denied_networks=len(denied), user=user)
         else:
             raise ValueError(f"unknown guard command {entry.type!r}")
 
-    async def housekeeping(self, stop: asyncio.Event) -> None:
-        """End expired bans, retry refused ones, forget idle counters; once a second."""
-        while not stop.is_set():
-            now = time.time()
-            for address, ban in list(self.bans.items()):
-                if ban["until"] and ban["until"] <= now:
-                    await self._release(address, "ban time over")
-            for address, until in list(self.unapplied.items()):
-                await self._apply(address, until - now if until else 0, until)
-            if self.clock:
-                self.rules.forget_idle(self.clock)
-            self.status.fields.update(
-                active_bans=str(len(self.bans)),
-                events_seen=str(self.events_seen),
-                unapplied=str(len(self.unapplied)),
-            )
-            await _sleep(1.0, stop)
+    # -- the loop -------------------------------------------------------------------------------------------
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def expire(self) -> None:
+        now, due = self.clock(), []
+        while self._expiry and self._expiry[0][0] <= now:
+            until, address = heapq.heappop(self._expiry)
+            record = self.bans.get(address)
+            if record is not None and record.until == until:
+                due.append(address)
+        if due:
+            await self.release(due, "ban time over")
+
+    async def housekeeping(self, stop: asyncio.Event) -> None:
+        """Once a tick: end bans whose time is over, retry the firewall, save the windows, report status."""
+        redis_state = StateLog(self.log, "redis (guard state)")
+        while True:
+            stopping = stop.is_set()
+            try:
+                async with self.lock:
+                    await self.expire()
+                    await self.sync_firewall()
+                    await self.flush()
+                    if self.event_clock and time.monotonic() >= self._next_forget:
+                        self.rules.forget_idle(self.event_clock)  # a scan of every source: not every tick
+                        self._next_forget = time.monotonic() + FORGET_EVERY_S
+                    await self.save_sources()
+                figures = self.figures()
+                if any(self.status.fields.get(k) != v for k, v in figures.items()):
+                    await self.status.set(**figures)  # fresh for Odoo's form; the heartbeat does the rest
+                redis_state.set("ok")
+            except REDIS_DOWN as exc:
+                redis_state.set("unreachable; will retry", logging.WARNING, error=str(exc))
+            if stopping:
+                return
+            await _pause(self.tick, stop)
+
+    def figures(self) -> dict[str, str]:
+        return {
+            "backend": self.backend.name,
+            "backend_ready": "1" if self.backend_ready and not self.to_apply and not self.to_remove else "0",
+            "active_bans": str(len(self.bans)),
+            "bans_total": str(self.bans_total),
+            "denied_networks": str(len(self.rules.denied)),
+            "tracked_sources": str(len(self.rules.sources)),
+            "events_seen": str(self.events_seen),
+            "firewall_pending": str(len(self.to_apply) + len(self.to_remove)),
+        }
+
+    async def start(self, stop: asyncio.Event) -> bool:
+        """Whitelist our hosts, restore the state (waiting for Redis if need be); False if stopped first."""
+        await self.trust_own_hosts()
+        delay = 0.2
         while not stop.is_set():
             try:
-                await self.backend.setup()
-                break
-            except (FirewallError, OSError) as exc:
-                self.log.error(
-                    "firewall backend not ready; retrying", backend=self.backend.name, error=str(exc)
-                )
-                await self.status.set(ready=0, reason=f"firewall: {exc}")
-                await _sleep(5.0, stop)
-        await self.restore()
-        await self.status.set(ready=1, reason="", backend=self.backend.name)
+                async with self.lock:
+                    await self.restore()
+                await self.status.set(ready=1, reason="", **self.figures())
+                return True
+            except REDIS_DOWN as exc:
+                self.log.warning("cannot read the guard state from Redis; retrying", error=str(exc))
+                await _pause(delay, stop)
+                delay = min(delay * 2, 5.0)
+        return False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        if not await self.start(stop):
+            return
         consumer = Consumer(
             self.bus,
             GROUP,

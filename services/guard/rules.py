@@ -1,13 +1,17 @@
 """The guard's rules, free of I/O: what Asterisk's security events say about each source address.
 
-Time is always passed in (seconds), so the same sequence of events gives the same bans in tests and in life.
+Time is always passed in (seconds, from the event's `EventTV` or a clock), so the same sequence of events
+gives the same bans in tests and in life.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections import defaultdict, deque
+from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -27,16 +31,55 @@ FAILURES = frozenset(
 CHALLENGE = "ChallengeSent"
 SUCCESS = "SuccessfulAuth"
 
+_ADDRESSES: dict[str, str | None] = {}
+_CACHE_MAX = 65536
 
-def parse_remote_address(value: str) -> IPAddress | None:
-    """`IPV4/UDP/203.0.113.7/5060` or `IPV6/UDP/[2001:db8::1]/5060` (also without brackets) -> the address."""
-    parts = value.split("/")
-    if len(parts) < 3 or parts[0].upper() not in ("IPV4", "IPV6"):
-        return None
-    host = "/".join(parts[2:-1]) if len(parts) > 3 else parts[2]
-    host = host.strip("[]")
+
+def normalize_address(text: str) -> str | None:
+    """An address as the firewall wants it: brackets and IPv6 scope dropped, IPv4-mapped IPv6 as IPv4."""
+    host = text.strip().strip("[]").split("%", 1)[0]
     try:
-        return ipaddress.ip_address(host)
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return str(ip)
+
+
+def parse_remote_address(value: str | None) -> str | None:
+    """The source address of `RemoteAddress`, normalized; None if there is none.
+
+    Asterisk prints `<IPV4|IPV6>/<transport>/<address>/<port>` (main/json.c `ast_json_ipaddr`): the
+    address without brackets (`ast_sockaddr_stringify_addr`), the transport left out when it is not a single
+    known one, IPv4-mapped peers of a dual-stack socket as `IPV6/UDP/203.0.113.7/5060`, link-local ones
+    with `%scope`. Bracketed IPv6 is accepted too.
+    """
+    if not value:
+        return None
+    cached = _ADDRESSES.get(value)
+    if cached is not None or value in _ADDRESSES:
+        return cached
+    parts = value.split("/")
+    found = None
+    if len(parts) >= 3 and parts[0].upper() in ("IPV4", "IPV6"):
+        # The address is the part before the port; without a transport that is parts[1].
+        for part in reversed(parts[1:-1]):
+            found = normalize_address(part)
+            if found is not None:
+                break
+    if len(_ADDRESSES) >= _CACHE_MAX:
+        _ADDRESSES.clear()
+    _ADDRESSES[value] = found
+    return found
+
+
+def parse_event_time(value: str | None) -> float | None:
+    """`EventTV` (`2026-11-24T20:33:20.623+0000`) as epoch seconds; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
 
@@ -54,102 +97,196 @@ class Ban:
 class RulesConfig:
     maxretry: int = 5
     findtime: float = 600.0
-    bantime: float = 600.0
+    bantime: float = 600.0  # 0 = permanent
     recidive_factor: float = 2.0
     recidive_max: float = 7 * 86400.0
+    recidive_findtime: float = 86400.0  # an address banned again within this is a repeat offender
     flood_rate: int = 50  # security events per second from one address, whatever their kind
     scanner_challenges: int = 10  # challenges with no success within findtime
+    max_sources: int = 200_000  # addresses tracked at once; the least recently seen go first
     whitelist: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Source:
     failures: deque[float] = field(default_factory=deque)
-    challenges: deque[float] = field(default_factory=deque)
-    recent: deque[float] = field(default_factory=deque)
-    challenged_at: float | None = None
-    known_until: float = 0.0
+    challenges: deque[float] = field(default_factory=deque)  # challenges not yet answered by a success
+    recent: deque[float] = field(default_factory=deque)  # every event of the last second (flood)
+    known_until: float = 0.0  # a client that authenticates after a challenge: never flood-banned until then
+    seen: float = 0.0
+
+
+def _networks(values: Iterable[str]) -> list[IPNetwork]:
+    return [ipaddress.ip_network(str(v).strip(), strict=False) for v in values if str(v).strip()]
+
+
+def subtract_networks(networks: Iterable[IPNetwork], holes: Iterable[IPNetwork]) -> list[IPNetwork]:
+    """The addresses of `networks` outside every hole, as few networks as possible."""
+    result = list(networks)
+    for hole in holes:
+        kept: list[IPNetwork] = []
+        for net in result:
+            if net.version != hole.version or not net.overlaps(hole):
+                kept.append(net)
+            elif net.subnet_of(hole):  # type: ignore[arg-type]
+                continue
+            else:
+                kept.extend(net.address_exclude(hole))  # type: ignore[arg-type]
+        result = kept
+    v4 = [n for n in result if n.version == 4]
+    v6 = [n for n in result if n.version == 6]
+    return [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]  # type: ignore[list-item]
 
 
 class Rules:
     def __init__(self, config: RulesConfig) -> None:
         self.config = config
-        self.whitelist: list[IPNetwork] = [ipaddress.ip_network(n, strict=False) for n in config.whitelist]
+        self.whitelist: list[IPNetwork] = _networks(config.whitelist)
         self.allow: list[IPNetwork] = []
-        self.deny: list[IPNetwork] = []
-        self.sources: dict[IPAddress, _Source] = defaultdict(_Source)
-        self.offences: dict[str, int] = {}
+        self.deny: list[IPNetwork] = []  # as the access list says
+        self.denied: list[IPNetwork] = []  # what the firewall drops for good: deny minus protected
+        self.sources: dict[str, _Source] = {}
+        self.offences: dict[str, tuple[int, float]] = {}  # address -> (bans so far, time of the last)
         self.banned: set[str] = set()
+        self.dirty: set[str] = set()  # sources changed since the last take_dirty()
+        self._protected: dict[str, bool] = {}
 
-    def set_acl(self, entries: list[dict[str, str]]) -> list[IPNetwork]:
-        """Odoo's access list; returns the deny networks (banned for good by the caller)."""
+    # -- lists ----------------------------------------------------------------------------------------------
+
+    def set_whitelist(self, networks: Iterable[str]) -> None:
+        self.whitelist = _networks(networks)
+        self._lists_changed()
+
+    def set_acl(self, entries: Iterable[Mapping[str, Any]]) -> list[IPNetwork]:
+        """Odoo's access list (the whole of it); returns the networks to drop for good."""
         allow, deny = [], []
         for entry in entries:
+            action = str(entry.get("action", "")).strip().lower()
+            if action not in ("allow", "deny"):
+                raise ValueError(f"access list action must be allow or deny, not {action!r}")
             network = ipaddress.ip_network(str(entry["address"]).strip(), strict=False)
-            (allow if entry.get("action") == "allow" else deny).append(network)
+            if network.version == 6 and network.prefixlen >= 96 and network.network_address.ipv4_mapped:
+                mapped = network.network_address.ipv4_mapped
+                network = ipaddress.ip_network(f"{mapped}/{network.prefixlen - 96}", strict=False)
+            (allow if action == "allow" else deny).append(network)
         self.allow, self.deny = allow, deny
-        return deny
+        self._lists_changed()
+        return self.denied
 
-    def protected(self, address: IPAddress) -> bool:
-        return any(address in n for n in self.whitelist) or any(address in n for n in self.allow)
+    def _lists_changed(self) -> None:
+        self._protected.clear()
+        self.denied = subtract_networks(self.deny, [*self.whitelist, *self.allow])
 
-    def feed(self, event: str, remote: str, now: float) -> Ban | None:
+    def protected(self, address: str) -> bool:
+        """Whitelisted or allowed by the access list: never banned."""
+        known = self._protected.get(address)
+        if known is None:
+            ip = ipaddress.ip_address(address)
+            known = any(ip in n for n in self.whitelist) or any(ip in n for n in self.allow)
+            if len(self._protected) >= _CACHE_MAX:
+                self._protected.clear()
+            self._protected[address] = known
+        return known
+
+    def is_denied(self, address: str) -> bool:
+        ip = ipaddress.ip_address(address)
+        return any(ip in n for n in self.denied)
+
+    # -- events ---------------------------------------------------------------------------------------------
+
+    def feed(self, event: str, remote: str | None, now: float) -> Ban | None:
         """One security event; a Ban when this event makes its source cross a line."""
         address = parse_remote_address(remote)
-        if address is None:
+        if address is None or address in self.banned or self.protected(address):
             return None
-        key = str(address)
-        if key in self.banned or self.protected(address):
-            return None
-        source = self.sources[address]
+        if self.denied and self.is_denied(address):
+            return None  # dropped for good already
+        source = self.sources.get(address)
+        if source is None:
+            if len(self.sources) >= self.config.max_sources:
+                self._evict()
+            source = self.sources[address] = _Source()
+        self.dirty.add(address)
+        source.seen = now
         cfg = self.config
+        recent = source.recent
+        recent.append(now)
+        while recent and recent[0] <= now - 1.0:
+            recent.popleft()
         horizon = now - cfg.findtime
-        source.recent.append(now)
-        while source.recent and source.recent[0] <= now - 1.0:
-            source.recent.popleft()
-        if event == CHALLENGE:
-            source.challenged_at = now
-            source.challenges.append(now)
-            while source.challenges and source.challenges[0] <= horizon:
-                source.challenges.popleft()
+        if event in FAILURES:
+            failures = source.failures
+            failures.append(now)
+            while failures and failures[0] <= horizon:
+                failures.popleft()
+            if len(failures) >= cfg.maxretry:
+                n = len(failures)
+                return self._ban(address, f"{n} failed authentications in {cfg.findtime:g} s", n, now)
+        elif event == CHALLENGE:
+            challenges = source.challenges
+            challenges.append(now)
+            while challenges and challenges[0] <= horizon:
+                challenges.popleft()
+            if len(challenges) >= cfg.scanner_challenges:
+                n = len(challenges)
+                return self._ban(address, f"scanner: {n} challenges never answered", n, now)
         elif event == SUCCESS:
             # A challenge answered: a real client. Its own failures stay counted; nobody else's are touched.
-            if source.challenged_at is not None and now - source.challenged_at <= cfg.findtime:
+            if source.challenges and now - source.challenges[-1] <= cfg.findtime:
                 source.known_until = now + cfg.findtime
             source.challenges.clear()
-            source.challenged_at = None
-        elif event in FAILURES:
-            source.failures.append(now)
-            while source.failures and source.failures[0] <= horizon:
-                source.failures.popleft()
-            if len(source.failures) >= cfg.maxretry:
-                return self._ban(
-                    key,
-                    f"{len(source.failures)} failed authentications in {cfg.findtime:g} s",
-                    len(source.failures),
-                )
-        if len(source.challenges) >= cfg.scanner_challenges:
-            return self._ban(
-                key, f"scanner: {len(source.challenges)} challenges never answered", len(source.challenges)
-            )
-        if len(source.recent) > cfg.flood_rate and now >= source.known_until:
-            return self._ban(key, f"flood: {len(source.recent)} security events in 1 s", len(source.recent))
+        if len(recent) > cfg.flood_rate and now >= source.known_until:
+            return self._ban(address, f"flood: {len(recent)} security events in 1 s", len(recent), now)
         return None
 
-    def _ban(self, address: str, reason: str, count: int) -> Ban:
-        offence = self.offences.get(address, 0) + 1
-        self.offences[address] = offence
+    def _bantime(self, offence: int) -> float:
         cfg = self.config
-        bantime = min(cfg.bantime * cfg.recidive_factor ** (offence - 1), cfg.recidive_max)
-        self.banned.add(address)
-        self.sources.pop(ipaddress.ip_address(address), None)
-        return Ban(
-            address, reason if offence == 1 else f"{reason} (offence {offence})", count, bantime, offence
-        )
+        if cfg.bantime <= 0:
+            return 0.0
+        return min(cfg.bantime * cfg.recidive_factor ** (offence - 1), max(cfg.recidive_max, cfg.bantime))
 
-    def released(self, address: str) -> None:
-        """The ban ended (expiry or unban): the address starts again from a clean count."""
+    def _next_offence(self, address: str, now: float) -> int:
+        count, last = self.offences.get(address, (0, 0.0))
+        if now - last > self.config.recidive_findtime:
+            count = 0
+        self.offences[address] = (count + 1, now)
+        return count + 1
+
+    def _ban(self, address: str, reason: str, count: int, now: float) -> Ban:
+        offence = self._next_offence(address, now)
+        self.banned.add(address)
+        self.sources.pop(address, None)
+        self.dirty.add(address)
+        if offence > 1:
+            reason = f"{reason} (offence {offence})"
+        return Ban(address, reason, count, self._bantime(offence), offence)
+
+    def manual_ban(self, address: str, seconds: float, reason: str, now: float) -> Ban:
+        """A ban a person asked for: their length, still counted as an offence."""
+        offence = self._next_offence(address, now)
+        self.banned.add(address)
+        self.sources.pop(address, None)
+        self.dirty.add(address)
+        return Ban(address, reason, 0, max(seconds, 0.0), offence)
+
+    def released(self, address: str, *, forgive: bool = False) -> None:
+        """The ban ended (expiry or unban): the address starts again from a clean count.
+
+        `forgive` (a person unbanned it) also forgets its past offences."""
         self.banned.discard(address)
+        if self.sources.pop(address, None) is not None:
+            self.dirty.add(address)
+        if forgive:
+            self.offences.pop(address, None)
+
+    # -- memory ---------------------------------------------------------------------------------------------
+
+    def _evict(self) -> None:
+        """Too many addresses at once (a spoofed flood): forget the tenth seen longest ago."""
+        ordered = sorted(self.sources.items(), key=lambda item: item[1].seen)
+        for address, _ in ordered[: max(1, len(ordered) // 10)]:
+            del self.sources[address]
+            self.dirty.add(address)
 
     def forget_idle(self, now: float) -> None:
         """Drop sources with nothing in their windows, so memory follows the active addresses only."""
@@ -164,3 +301,30 @@ class Rules:
         ]
         for address in idle:
             del self.sources[address]
+            self.dirty.add(address)
+        expired = now - self.config.recidive_findtime
+        for address in [a for a, (_, last) in self.offences.items() if last < expired]:
+            del self.offences[address]
+
+    # -- persistence ----------------------------------------------------------------------------------------
+
+    def take_dirty(self) -> dict[str, dict[str, Any] | None]:
+        """Sources changed since the last call: address -> its state, or None when it is gone."""
+        out: dict[str, dict[str, Any] | None] = {}
+        for address in self.dirty:
+            s = self.sources.get(address)
+            out[address] = (
+                None
+                if s is None
+                else {"f": list(s.failures), "c": list(s.challenges), "k": s.known_until, "s": s.seen}
+            )
+        self.dirty = set()
+        return out
+
+    def load_source(self, address: str, state: Mapping[str, Any]) -> None:
+        self.sources[address] = _Source(
+            failures=deque(float(x) for x in state.get("f", ())),
+            challenges=deque(float(x) for x in state.get("c", ())),
+            known_until=float(state.get("k", 0.0)),
+            seen=float(state.get("s", 0.0)),
+        )

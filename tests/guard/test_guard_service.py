@@ -1,161 +1,356 @@
+"""The guard service on a real Redis: bans stored, published for Odoo, restored, expired; Odoo's commands."""
+
 from __future__ import annotations
 
 import asyncio
 import itertools
 import json
 import time
+from collections.abc import Sequence
 
 from peers.ami_peer import AmiPeer, attack, good_client, security_event
-from services.bus import Bus, Log, encode, keys
+from services.bus import Bus, Entry, Log, encode, keys
 from services.guard.config import GuardSettings
-from services.guard.firewall import LogBackend
+from services.guard.firewall import FirewallError, LogBackend
 from services.guard.guard import BANS, Guard
 from tests.ami_gateway.conftest import gateway_settings, start_gateway, wait_logged_in
 from tests.bus.helpers import eventually
+
+AT = "2026-11-24T20:00:00.000000Z"
 
 
 def guard_settings(redis_url: str, prefix: str, **kw: object) -> GuardSettings:
     return GuardSettings(redis_url=redis_url, pbx_prefix=prefix, bus_block_ms=100, **kw)
 
 
-async def start_guard(settings: GuardSettings) -> tuple[Guard, LogBackend, asyncio.Event, asyncio.Task]:
-    bus = Bus(settings)
-    backend = LogBackend(Log("test.firewall"))
-    guard = Guard(settings, bus, backend)
-    stop = asyncio.Event()
-    return guard, backend, stop, asyncio.create_task(guard.run(stop))
+class Running:
+    def __init__(self, settings: GuardSettings, backend: LogBackend | None = None) -> None:
+        self.bus = Bus(settings)
+        self.backend = backend or LogBackend(Log("test.firewall"))
+        self.guard = Guard(settings, self.bus, self.backend, tick=0.1)
+        self.stop = asyncio.Event()
+        self.task = asyncio.create_task(self.guard.run(self.stop))
+
+    async def close(self) -> None:
+        self.stop.set()
+        await asyncio.wait_for(self.task, 30)
+        await self.bus.close()
+
+    def has(self, address: str):  # type: ignore[no-untyped-def]
+        async def check() -> bool:
+            return address in self.backend.banned
+
+        return check
+
+    def lacks(self, address: str):  # type: ignore[no-untyped-def]
+        async def check() -> bool:
+            return address not in self.backend.banned
+
+        return check
+
+    async def to_odoo(self, type_: str | None = None) -> list[dict[str, str]]:
+        rows = [f for _, f in await self.bus.redis.xrange(self.bus.key(keys.TO_ODOO))]
+        return [f for f in rows if type_ is None or f["@type"] == type_]
+
+    async def command(
+        self, type_: str, headers: dict[str, str] | None = None, payload: object = None
+    ) -> None:
+        await self.bus.publish(keys.commands("guard"), headers, type=type_, payload=payload, user="admin")
 
 
-async def stop_guard(guard: Guard, stop: asyncio.Event, task: asyncio.Task) -> None:
-    stop.set()
-    await asyncio.wait_for(task, 30)
-    await guard.bus.close()
-
-
-async def publish_security(bus: Bus, events: list[list[tuple[str, str]]]) -> None:
-    await bus.publish_fields(
-        keys.SECURITY, [encode(p, type="event", at="2026-11-24T20:00:00.000000Z") for p in events]
-    )
+async def publish_security(bus: Bus, events: Sequence[Sequence[tuple[str, str]]]) -> None:
+    await bus.publish_fields(keys.SECURITY, [encode(p, type="event", at=AT) for p in events])
 
 
 async def test_bans_are_published_for_odoo_and_survive_a_restart(redis_url: str, prefix: str) -> None:
     settings = guard_settings(redis_url, prefix, guard_bantime=3600)
-    guard, backend, stop, task = await start_guard(settings)
-    await publish_security(guard.bus, list(attack(["203.0.113.7"], attempts=5)))
-    await eventually(lambda: _has(backend, "203.0.113.7"))
-    ((_, ban),) = await guard.bus.redis.xrange(guard.bus.key(keys.TO_ODOO))
-    assert ban["@type"] == "guard.ban" and ban["address"] == "203.0.113.7" and ban["count"] == "5"
-    assert ban["until"].endswith("Z") and "failed authentications" in ban["reason"]
-    await stop_guard(guard, stop, task)
+    run = await _started(settings)
+    await publish_security(run.bus, list(attack(["203.0.113.7", "2001:db8::7"], attempts=5)))
+    await eventually(run.has("203.0.113.7"))
+    await eventually(run.has("2001:db8::7"))
+    bans = {f["address"]: f for f in await run.to_odoo("guard.ban")}
+    ban = bans["203.0.113.7"]
+    assert ban["count"] == "5" and ban["@server"] == "asterisk1" and "failed authentications" in ban["reason"]
+    until = time.time() + 3600
+    assert abs(_epoch(ban["until"]) - until) < 60
+    await run.close()
 
-    guard2, backend2, stop2, task2 = await start_guard(settings)
-    await eventually(lambda: _has(backend2, "203.0.113.7"))  # re-applied from Redis
-    assert 3500 < backend2.banned["203.0.113.7"] <= 3600
-    await stop_guard(guard2, stop2, task2)
+    again = await _started(settings)
+    await eventually(again.has("203.0.113.7"))  # re-applied from Redis with the time it has left
+    assert 3500 < again.backend.banned["203.0.113.7"] <= 3600
+    assert set(again.backend.banned) == {"203.0.113.7", "2001:db8::7"}
+    assert len(await again.to_odoo("guard.ban")) == 2  # a restart does not publish the bans again
+    await again.close()
 
 
-async def _has(backend: LogBackend, address: str) -> bool:
-    return address in backend.banned
+def _epoch(iso: str) -> float:
+    from services.bus import parse_iso
+
+    return parse_iso(iso).timestamp()
+
+
+async def _started(settings: GuardSettings, backend: LogBackend | None = None) -> Running:
+    run = Running(settings, backend)
+
+    async def ready() -> bool:
+        return await run.bus.redis.hget(run.bus.key(keys.status("guard")), "ready") == "1"
+
+    await eventually(ready)
+    return run
 
 
 async def test_a_ban_that_expired_while_the_guard_was_down_ends_on_start(redis_url: str, prefix: str) -> None:
     settings = guard_settings(redis_url, prefix)
     bus = Bus(settings)
-    record = {
-        "reason": "old",
-        "count": 5,
-        "until": time.time() - 10,
-        "offence": 1,
-        "banned_at": 0,
-        "source": "x",
-    }
-    await bus.redis.hset(bus.key(BANS), "198.51.100.1", json.dumps(record))
-    guard, backend, stop, task = await start_guard(settings)
-    await eventually(lambda: _unbanned_published(bus))
-    assert "198.51.100.1" not in backend.banned
+    old = {"address": "198.51.100.1", "reason": "old", "count": 5, "until": time.time() - 10}
+    old |= {"offence": 1, "banned_at": time.time() - 610, "source": "rules"}
+    live = {**old, "address": "198.51.100.2", "until": time.time() + 300}
+    await bus.redis.hset(
+        bus.key(BANS), mapping={"198.51.100.1": json.dumps(old), "198.51.100.2": json.dumps(live)}
+    )
+    run = await _started(settings)
+    await eventually(run.has("198.51.100.2"))
+    assert "198.51.100.1" not in run.backend.banned
+    (unban,) = await run.to_odoo("guard.unban")
+    assert unban["address"] == "198.51.100.1" and "while the guard was stopped" in unban["reason"]
     assert not await bus.redis.hexists(bus.key(BANS), "198.51.100.1")
-    await stop_guard(guard, stop, task)
+    assert 250 < run.backend.banned["198.51.100.2"] <= 300
+    await run.close()
     await bus.close()
 
 
-async def _unbanned_published(bus: Bus) -> bool:
-    rows = await bus.redis.xrange(bus.key(keys.TO_ODOO))
-    return any(f["@type"] == "guard.unban" and f["address"] == "198.51.100.1" for _, f in rows)
-
-
 async def test_bans_end_by_themselves_at_their_time(redis_url: str, prefix: str) -> None:
-    guard, backend, stop, task = await start_guard(guard_settings(redis_url, prefix, guard_bantime=1))
-    await publish_security(guard.bus, list(attack(["203.0.113.8"], attempts=5)))
-    await eventually(lambda: _has(backend, "203.0.113.8"))
-    await eventually(lambda: _gone(backend, "203.0.113.8"))
-    await stop_guard(guard, stop, task)
+    run = await _started(guard_settings(redis_url, prefix, guard_bantime=1))
+    await publish_security(run.bus, list(attack(["203.0.113.8"], attempts=5)))
+    await eventually(run.has("203.0.113.8"))
+    await eventually(run.lacks("203.0.113.8"))
+    (unban,) = await run.to_odoo("guard.unban")
+    assert unban["address"] == "203.0.113.8" and unban["reason"] == "ban time over"
+    assert not await run.bus.redis.hexists(run.bus.key(BANS), "203.0.113.8")
+    await run.close()
 
 
-async def _gone(backend: LogBackend, address: str) -> bool:
-    return address not in backend.banned
+async def test_a_repeat_offender_is_banned_twice_as_long_even_across_a_restart(
+    redis_url: str, prefix: str
+) -> None:
+    settings = guard_settings(redis_url, prefix, guard_bantime=1, guard_recidive_factor=60)
+    run = await _started(settings)
+    await publish_security(run.bus, list(attack(["203.0.113.9"], attempts=5)))
+    await eventually(run.has("203.0.113.9"))
+    await eventually(run.lacks("203.0.113.9"))
+    await run.close()
+    again = await _started(settings)
+    await publish_security(again.bus, list(attack(["203.0.113.9"], attempts=5)))
+    await eventually(again.has("203.0.113.9"))
+    assert again.backend.banned["203.0.113.9"] > 30
+    (_, second) = await again.to_odoo("guard.ban")
+    assert second["offence"] == "2" and "(offence 2)" in second["reason"]
+    await again.close()
 
 
-async def test_manual_ban_unban_and_access_list_from_odoo(redis_url: str, prefix: str) -> None:
-    guard, backend, stop, task = await start_guard(guard_settings(redis_url, prefix))
-    bus = guard.bus
-    cmd = keys.commands("guard")
-    await bus.publish(
-        cmd, {"address": "192.0.2.50", "reason": "seen in logs", "bantime": "0"}, type="ban", user="admin"
-    )
-    await eventually(lambda: _has(backend, "192.0.2.50"))
-    assert backend.banned["192.0.2.50"] == 0  # permanent
-    await bus.publish(cmd, {"address": "192.0.2.50"}, type="unban", user="admin")
-    await eventually(lambda: _gone(backend, "192.0.2.50"))
-    await bus.publish(
-        cmd,
-        None,
-        type="acl",
-        payload=[
-            {"address": "203.0.113.99", "action": "deny"},
-            {"address": "198.51.100.0/24", "action": "allow"},
-        ],
-    )
-    await eventually(lambda: _has(backend, "203.0.113.99"))
-    await publish_security(bus, list(attack(["198.51.100.5"], attempts=10)))
-    await bus.publish(cmd, {"address": "not an address"}, type="ban")
-    await eventually(lambda: _dead(bus))
-    assert "198.51.100.5" not in backend.banned  # allowed by the access list
-    ((_, dead),) = await bus.redis.xrange(bus.key(keys.DEAD))
-    assert "does not appear to be an IPv4 or IPv6 address" in dead["@error"]
-    await stop_guard(guard, stop, task)
+async def test_counts_survive_a_restart_and_a_replayed_batch_is_not_counted_twice(
+    redis_url: str, prefix: str
+) -> None:
+    settings = guard_settings(redis_url, prefix, guard_maxretry=5)
+    run = await _started(settings)
+    failures = [security_event("InvalidPassword", "203.0.113.10") for _ in range(3)]
+    await publish_security(run.bus, failures)
+    await eventually(lambda: _seen(run, 3))
+    # The same entries handed in again (as after a failed ack) change nothing.
+    rows = await run.bus.redis.xrange(run.bus.key(keys.SECURITY))
+    await run.guard.handle_security([Entry.from_fields(keys.SECURITY, i, f) for i, f in rows])
+    assert "203.0.113.10" not in run.backend.banned
+    await run.close()  # saves the windows
+
+    again = await _started(settings)
+    await publish_security(again.bus, failures[:1])
+    await asyncio.sleep(0.5)
+    assert "203.0.113.10" not in again.backend.banned  # 4 failures
+    await publish_security(again.bus, failures[:1])
+    await eventually(again.has("203.0.113.10"))  # the 5th
+    (ban,) = await again.to_odoo("guard.ban")
+    assert ban["count"] == "5"
+    await again.close()
 
 
-async def _dead(bus: Bus) -> bool:
-    return await bus.redis.xlen(bus.key(keys.DEAD)) > 0
+async def _seen(run: Running, n: int) -> bool:
+    return run.guard.events_seen >= n
+
+
+async def test_manual_ban_and_unban_from_odoo(redis_url: str, prefix: str) -> None:
+    run = await _started(guard_settings(redis_url, prefix))
+    await run.command("ban", {"address": "192.0.2.50", "reason": "seen in logs", "bantime": "0"})
+    await eventually(run.has("192.0.2.50"))
+    assert run.backend.banned["192.0.2.50"] == 0  # permanent
+    (ban,) = await run.to_odoo("guard.ban")
+    assert ban["until"] == "" and ban["reason"] == "seen in logs" and ban["source"] == "odoo:admin"
+    await run.command("ban", {"address": "192.0.2.51", "bantime": "120"})
+    await eventually(run.has("192.0.2.51"))
+    assert 110 < run.backend.banned["192.0.2.51"] <= 120
+    await run.command("unban", {"address": "192.0.2.50"})
+    await eventually(run.lacks("192.0.2.50"))
+    (unban,) = await run.to_odoo("guard.unban")
+    assert unban["address"] == "192.0.2.50" and "admin" in unban["reason"]
+    assert "192.0.2.51" in run.backend.banned
+    await run.close()
+
+
+async def test_access_list_deny_drops_for_good_allow_never_bans(redis_url: str, prefix: str) -> None:
+    settings = guard_settings(redis_url, prefix, guard_maxretry=3)
+    run = await _started(settings)
+    await publish_security(run.bus, list(attack(["198.51.100.5"], attempts=3)))
+    await eventually(run.has("198.51.100.5"))
+    acl = [
+        {"address": "203.0.113.0/24", "action": "deny", "comment": "a hostile network"},
+        {"address": "2001:db8:bad::/48", "action": "deny"},
+        {"address": "198.51.100.0/24", "action": "allow", "comment": "our office"},
+        {"address": "127.0.0.1", "action": "deny"},  # whitelisted: never denied
+    ]
+    await run.command("acl", payload=acl)
+    await eventually(run.lacks("198.51.100.5"))  # allowed now: its ban is lifted
+    assert [str(n) for n in run.backend.denied] == ["203.0.113.0/24", "2001:db8:bad::/48"]
+    await publish_security(run.bus, list(attack(["198.51.100.6", "192.0.2.77"], attempts=10)))
+    await eventually(run.has("192.0.2.77"))
+    assert "198.51.100.6" not in run.backend.banned
+    await run.close()
+
+    again = await _started(settings)  # the list is kept in Redis and applied again on start
+    await eventually(lambda: _denied(again, 2))
+    await again.close()
+
+
+async def _denied(run: Running, n: int) -> bool:
+    return len(run.backend.denied) == n
+
+
+async def test_bad_commands_are_dead_lettered_and_protected_addresses_never_banned(
+    redis_url: str, prefix: str
+) -> None:
+    run = await _started(guard_settings(redis_url, prefix, odoo_url="http://192.0.2.80:8069"))
+    await run.command("ban", {"address": "not an address"})
+    await run.command("ban", {"address": "127.0.0.1"})
+    await run.command("ban", {"address": "192.0.2.80"})  # Odoo's host
+    await run.command("acl", payload=[{"address": "10.0.0.0/8", "action": "perhaps"}])
+    await run.command("reboot")
+
+    async def dead() -> bool:
+        return await run.bus.redis.xlen(run.bus.key(keys.DEAD)) == 5
+
+    await eventually(dead)
+    errors = [f["@error"] for _, f in await run.bus.redis.xrange(run.bus.key(keys.DEAD))]
+    assert "does not appear to be an IPv4 or IPv6 address" in errors[0]
+    assert "never banned" in errors[1] and "never banned" in errors[2]
+    assert "allow or deny" in errors[3] and "unknown guard command" in errors[4]
+    assert run.backend.banned == {}
+    # Odoo is told the bans it asked for are not in force.
+    assert {f["address"] for f in await run.to_odoo("guard.unban")} == {"127.0.0.1", "192.0.2.80"}
+    await publish_security(run.bus, list(attack(["192.0.2.80"], attempts=10)))
+    await eventually(lambda: _seen(run, 13))
+    assert run.backend.banned == {}
+    await run.close()
+
+
+class FlakyBackend(LogBackend):
+    """Refuses everything (setup included) until told to work."""
+
+    def __init__(self) -> None:
+        super().__init__(Log("test.firewall"))
+        self.working = False
+        self.refused = 0
+
+    def _check(self) -> None:
+        if not self.working:
+            self.refused += 1
+            raise FirewallError("nft: Operation not permitted")
+
+    async def setup(self) -> None:
+        self._check()
+
+    async def apply(self, bans) -> None:  # type: ignore[no-untyped-def]
+        self._check()
+        await super().apply(bans)
+
+    async def remove(self, addresses) -> None:  # type: ignore[no-untyped-def]
+        self._check()
+        await super().remove(addresses)
+
+
+async def test_a_failing_firewall_is_retried_and_never_stops_the_guard(redis_url: str, prefix: str) -> None:
+    backend = FlakyBackend()
+    run = await _started(guard_settings(redis_url, prefix), backend)
+    await publish_security(run.bus, list(attack(["203.0.113.20", "203.0.113.21"], attempts=5)))
+    # The bans are decided, stored and published although the firewall refuses them.
+    await eventually(lambda: _published(run, 2))
+    await eventually(lambda: _refused(backend, 3))
+    assert backend.banned == {} and not run.task.done()
+    status = await run.bus.redis.hgetall(run.bus.key(keys.status("guard")))
+    assert status["backend_ready"] == "0"
+    backend.working = True
+    await eventually(run.has("203.0.113.20"))
+    await eventually(run.has("203.0.113.21"))
+    # An unban the firewall refuses is retried too.
+    backend.working = False
+    refused = backend.refused
+    await run.command("unban", {"address": "203.0.113.20"})
+    await eventually(lambda: _refused(backend, refused + 2))
+    assert "203.0.113.20" in backend.banned
+    backend.working = True
+    await eventually(run.lacks("203.0.113.20"))
+    assert "203.0.113.21" in backend.banned
+    await run.close()
+
+
+async def _published(run: Running, n: int) -> bool:
+    return len(await run.to_odoo("guard.ban")) >= n
+
+
+async def _refused(backend: FlakyBackend, n: int) -> bool:
+    return backend.refused >= n
+
+
+async def test_status_reports_the_guard(redis_url: str, prefix: str) -> None:
+    run = await _started(guard_settings(redis_url, prefix))
+    await publish_security(run.bus, list(attack(["203.0.113.30"], attempts=5)))
+    await eventually(run.has("203.0.113.30"))
+
+    async def reported() -> bool:
+        status = await run.bus.redis.hgetall(run.bus.key(keys.status("guard")))
+        return status.get("active_bans") == "1" and status.get("events_seen") == str(run.guard.events_seen)
+
+    await eventually(reported)
+    status = await run.bus.redis.hgetall(run.bus.key(keys.status("guard")))
+    assert status["backend"] == "log" and status["backend_ready"] == "1" and status["updated_at"]
+    await run.close()
 
 
 async def test_end_to_end_a_1000_address_attack_bans_exactly_the_attackers(
     redis_url: str, prefix: str
 ) -> None:
+    """The AMI peer -> the gateway -> `security` -> the guard: attackers mixed with normal clients."""
     peer = await AmiPeer().start()
     gateway = await start_gateway(gateway_settings(redis_url, prefix, peer.port), peer)
-    guard, backend, stop, task = await start_guard(guard_settings(redis_url, prefix))
+    run = await _started(guard_settings(redis_url, prefix))
     try:
         await wait_logged_in(peer)
         attackers = [f"203.0.{i // 250}.{i % 250 + 1}" for i in range(990)]
         attackers += [f"2001:db8::{i:x}" for i in range(1, 11)]
-        good = [f"198.51.100.{i}" for i in range(1, 51)]
+        good = [f"198.51.100.{i}" for i in range(1, 51)] + [f"2001:db8:1::{i:x}" for i in range(1, 11)]
         events = list(attack(attackers, attempts=6))
         normal = [e for g in good for e in good_client(g, times=4)] * 15
-        # A good client that mistyped its password twice is not an attacker either.
-        normal[100:100] = [security_event("InvalidPassword", good[0]) for _ in range(2)]
+        # A good client that mistyped its password a few times is not an attacker either.
+        normal[100:100] = [security_event("InvalidPassword", good[0]) for _ in range(3)]
         mixed = [e for pair in itertools.zip_longest(events, normal) for e in pair if e is not None]
         await peer.replay(mixed)
-        await eventually(lambda: _count(backend, len(attackers)), timeout=60)
-        await asyncio.sleep(0.5)
-        assert set(backend.banned) == set(attackers)
+
+        async def all_seen() -> bool:
+            return run.guard.events_seen >= len(mixed) and not run.guard.to_apply
+
+        await eventually(all_seen, timeout=60)
+        assert set(run.backend.banned) == set(attackers)
+        assert {f["address"] for f in await run.to_odoo("guard.ban")} == set(attackers)
     finally:
-        await stop_guard(guard, stop, task)
+        await run.close()
         gateway.stop.set()
         await gateway.task
         await gateway.bus.close()
         await peer.stop()
-
-
-async def _count(backend: LogBackend, n: int) -> bool:
-    return len(backend.banned) >= n
