@@ -1,0 +1,49 @@
+# The Agent's one image: every service runs from it with a different command
+# (`python -m services.<name>`); see compose/compose.yaml and compose/k8s/.
+#
+#   docker build -t pbx-agent .
+#   docker run --rm -e SERVICE=odoo_bridge -e REDIS_URL=redis://... pbx-agent python -m services.odoo_bridge
+
+ARG PYTHON_VERSION=3.11
+
+# ---- builder: wheels for the project and its dependencies, installed into a venv -----------------------
+# The full python image has gcc and headers, in case a dependency has no wheel for this platform.
+FROM python:${PYTHON_VERSION} AS builder
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+WORKDIR /src
+# Only what the package is made of (.dockerignore keeps the rest out of the context as well).
+COPY pyproject.toml ./
+COPY services ./services
+COPY peers ./peers
+RUN pip wheel --wheel-dir /wheels . \
+    && pip install --no-index --find-links /wheels /wheels/*.whl
+
+# ---- final: slim runtime, no compilers, non-root ----------------------------------------------------------
+FROM python:${PYTHON_VERSION}-slim AS final
+# nftables / ipset + iptables: the guard's firewall backends (GUARD_BACKEND). They are runtime tools, not
+# build tools; only the guard uses them (as root, with NET_ADMIN). Versions follow the Debian release.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends nftables ipset iptables \
+    && rm -rf /var/lib/apt/lists/*
+RUN groupadd --system --gid 10001 agent \
+    && useradd --system --uid 10001 --gid agent --home-dir /var/lib/pbx-agent --shell /usr/sbin/nologin agent \
+    && mkdir -p /var/lib/pbx-agent/conf-backups \
+    && chown -R agent:agent /var/lib/pbx-agent
+# The installed venv only: services/ and peers/ are in it as packaged by pyproject.toml, no source tree.
+COPY --from=builder /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    SERVICE=ami_gateway
+WORKDIR /var/lib/pbx-agent
+# Numeric, so that Kubernetes runAsNonRoot can verify it.
+USER 10001:10001
+# Fresh and ready status hash in Redis (services/bus/health.py); SERVICE names the service probed.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["sh", "-c", "python -m services.bus.health \"$SERVICE\" || exit 1"]
+# Overridden per service: compose `command:` / Kubernetes `command:`. Keep SERVICE in step with it.
+CMD ["python", "-m", "services.ami_gateway"]

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from peers.ami_peer import AmiPeer
+from services.bus import Bus
+from services.console.config import ConsoleSettings
+from services.console.console import Console
+from services.console.sessions import COOKIE
+from tests.ami_gateway.conftest import Running, gateway_settings, start_gateway, wait_logged_in
+from tests.conftest import free_port
+
+
+@dataclass
+class RunningConsole:
+    console: Console
+    bus: Bus
+    url: str
+    stop: asyncio.Event
+    task: asyncio.Task
+
+    async def token(self, uid: int = 2, login: str = "admin", exp_in: float = 60, server: str = "") -> str:
+        """What Odoo's Console button stores (odoo_addons/asterisk_plus/models/server.py, action_console)."""
+        token = secrets.token_urlsafe(24)
+        data = {"uid": uid, "login": login, "server": server or self.bus.server, "exp": time.time() + exp_in}
+        await self.bus.redis.set(self.bus.key(f"console:token:{token}"), json.dumps(data), ex=60)
+        return token
+
+    def http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, follow_redirects=False)
+
+    async def session_cookie(self, **token_args: Any) -> str:
+        async with self.http() as client:
+            response = await client.get("/", params={"token": await self.token(**token_args)})
+        assert response.status_code == 303, response.text
+        return response.cookies[COOKIE]
+
+    def ws(self, cookie: str | None) -> Any:
+        headers = {"Cookie": f"{COOKIE}={cookie}"} if cookie else {}
+        return websockets.connect(self.url.replace("http", "ws") + "/ws", additional_headers=headers)
+
+
+async def start_console(redis_url: str, prefix: str, **overrides: Any) -> RunningConsole:
+    port = free_port()
+    values: dict[str, Any] = dict(
+        redis_url=redis_url, pbx_prefix=prefix, console_host="127.0.0.1", console_port=port
+    )
+    values.update(overrides)
+    settings = ConsoleSettings(**values)
+    bus = Bus(settings)
+    console = Console(settings, bus)
+    stop = asyncio.Event()
+    task = asyncio.create_task(console.run(stop))
+    for _ in range(400):
+        if console.status.fields.get("ready") == "1":
+            break
+        await asyncio.sleep(0.025)
+    else:
+        raise AssertionError("the console never became ready")
+    return RunningConsole(console, bus, f"http://127.0.0.1:{port}", stop, task)
+
+
+async def stop_console(run: RunningConsole) -> None:
+    run.stop.set()
+    await asyncio.wait_for(run.task, 30)
+    await run.bus.close()
+
+
+ConsoleFactory = Callable[..., Awaitable[RunningConsole]]
+
+
+@pytest.fixture
+async def make_console(redis_url: str, prefix: str) -> AsyncIterator[ConsoleFactory]:
+    started: list[RunningConsole] = []
+
+    async def make(**overrides: Any) -> RunningConsole:
+        run = await start_console(redis_url, prefix, **overrides)
+        started.append(run)
+        return run
+
+    yield make
+    for run in started:
+        await stop_console(run)
+
+
+@pytest.fixture
+async def gateway(redis_url: str, prefix: str) -> AsyncIterator[Running]:
+    peer = await AmiPeer(login_failure_delay=0.05).start()
+    run = await start_gateway(gateway_settings(redis_url, prefix, peer.port), peer)
+    await wait_logged_in(peer)
+    for _ in range(400):
+        if run.gateway.status.fields.get("ami_connected") == "1":
+            break
+        await asyncio.sleep(0.025)
+    yield run
+    run.stop.set()
+    await asyncio.wait_for(run.task, 30)
+    await run.bus.close()
+    await peer.stop()
+
+
+async def receive(ws: Any, kind: str, timeout: float = 10) -> dict[str, Any]:
+    """The next message of one kind, skipping the others (events, status)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            message = json.loads(await ws.recv())
+            if message["type"] == kind or (kind != "error" and message["type"] == "error"):
+                return message

