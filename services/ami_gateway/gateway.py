@@ -59,6 +59,8 @@ class Gateway:
     # -- the AMI side (called by the connection) ------------------------------------------------------------
 
     def on_events(self, frames: list[Pairs], at: str) -> None:
+        if self._down_since is not None:  # events can come before panoramisk reports the login
+            self._close_gap()
         envelope = {"@type": "event", "@server": self.bus.server, "@at": at}
         for pairs in frames:
             self.seq += 1
@@ -100,9 +102,7 @@ class Gateway:
             return
         version = self.ami.protocol.version if self.ami.protocol else ""
         self.ami_state.set("connected", **where, ami_version=version)
-        if self._down_since is not None:
-            self._publish_gap(self._down_since, self._down_reason)
-        self._down_since = None
+        self._close_gap()
         asyncio.ensure_future(self._after_login(version))
 
     async def _after_login(self, ami_version: str) -> None:
@@ -147,6 +147,21 @@ class Gateway:
             oversized=oversized,
             max_frame_bytes=self.settings.ami_max_frame_bytes,
         )
+
+    def _close_gap(self) -> None:
+        if self._down_since is not None:
+            self._publish_gap(self._down_since, self._down_reason)
+        self._down_since = None
+
+    async def _gap_since_last_run(self) -> None:
+        """A new gateway process continues a stream another one wrote: what came in between is unknown."""
+        try:
+            last = await self.bus.redis.xrevrange(self.bus.key(keys.EVENTS), count=1)
+        except REDIS_DOWN:
+            return
+        if last and last[0][1].get("@at"):
+            self._down_since = last[0][1]["@at"]
+            self._down_reason = "gateway (re)started: no gateway was receiving Asterisk's events"
 
     def _publish_gap(self, since: str, reason: str) -> None:
         # Asterisk keeps no backlog: what it sent while nobody was connected is gone. Say so, in order.
@@ -304,6 +319,7 @@ class Gateway:
         return False, error, {}, None
 
     async def run(self, stop: asyncio.Event) -> None:
+        await self._gap_since_last_run()
         self.ami.connect()
         consumer = Consumer(self.bus, GROUP, {keys.ACTIONS: self.handle_actions}, start_id="$")
         tasks = [

@@ -166,3 +166,39 @@ async def _logged(caplog: pytest.LogCaptureFixture, message: str) -> bool:
 
 async def _logins(peer: AmiPeer, n: int) -> bool:
     return sum(1 for a in peer.actions_received if ("Action", "Login") in a) >= n
+
+
+async def test_a_restarted_gateway_marks_a_gap_from_the_last_event_its_predecessor_published(
+    running: Running,
+) -> None:
+    await running.peer.replay_calls(demo_calls())
+    total = len(running.peer.sent_events)
+    await eventually(lambda: _has_tagged(running, total))
+    last_at = (await running.stream("events"))[-1][1]["@at"]
+    running.stop.set()
+    await asyncio.wait_for(running.task, 30)
+
+    await running.peer.replay_calls(demo_calls())  # nobody listening: lost at the source
+    lost = len(running.peer.sent_events) - total
+    assert lost > 0
+    settings = gateway_settings(
+        running.bus.settings.redis_url, running.bus.settings.pbx_prefix, running.peer.port
+    )
+    second = await start_gateway(settings, running.peer)
+    try:
+        await wait_logged_in(running.peer)
+        await running.peer.replay_calls(demo_calls())
+        await eventually(lambda: _has_tagged(running, total + (len(running.peer.sent_events) - total - lost)))
+        stored = await running.stream("events")
+        gaps = [(i, f) for i, (_, f) in enumerate(stored) if f.get("@type") == "gap"]
+        assert len(gaps) == 1
+        position, gap = gaps[0]
+        assert gap["@from"] == last_at and gap["@from"] < gap["@to"]
+        assert gap["@reason"].startswith("gateway (re)started")
+        before = [int(f["PeerSeq"]) for f in _tagged(stored[:position])]
+        after = [int(f["PeerSeq"]) for f in _tagged(stored[position:])]
+        assert after[0] - before[-1] == lost + 1  # exactly the events nobody received lie in the gap
+    finally:
+        second.stop.set()
+        await asyncio.wait_for(second.task, 30)
+        await second.bus.close()
