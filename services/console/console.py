@@ -17,7 +17,7 @@ import uvicorn
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from services.bus import REDIS_DOWN, Bus, Entry, Log, Requester, RequestTimeout, Status, keys
+from services.bus import REDIS_DOWN, Bus, Entry, Log, Requester, RequestTimeout, Status, keys, new_request_id
 
 from .config import ConsoleSettings
 from .sessions import COOKIE, RateLimit, Session, Sessions, check_command
@@ -294,6 +294,7 @@ class Console:
                 keys.TO_ODOO,
                 {"command": line, "status": "ok" if ok else "error", "output": output[:OUTPUT_TO_ODOO]},
                 type="console.command",
+                id=new_request_id(),  # Odoo's dedupe key
                 uid=session.uid,
                 user=session.login,
             )

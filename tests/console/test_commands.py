@@ -36,6 +36,7 @@ async def test_a_command_runs_in_asterisk_and_is_recorded_for_odoo(
     entry = recorded[0]
     assert entry.get("command") == "core show version" and entry.get("status") == "ok"
     assert entry.get("output").startswith("Asterisk 22.")
+    assert len(entry.meta["id"]) == 32  # Odoo's dedupe key
     assert (
         entry.meta["uid"] == "7" and entry.meta["user"] == "alice" and entry.meta["server"] == run.bus.server
     )

@@ -1,3 +1,5 @@
+import re
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -43,6 +45,8 @@ class ResPartner(models.Model):
         """Click-to-call: Asterisk rings the user's phone, then dials the partner."""
         self.ensure_one()
         number = self.mobile or self.phone
+        # What Asterisk dials: digits, a leading +, * and # (spaces, dots, dashes, brackets dropped).
+        number = re.sub(r"[^0-9+*#]", "", number or "")
         if not number:
             raise UserError(_("%s has no phone number", self.display_name))
         pbx_user = self.env["asterisk_plus.user"].sudo().search([("user_id", "=", self.env.uid)], limit=1)

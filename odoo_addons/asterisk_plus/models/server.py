@@ -67,6 +67,9 @@ class AsteriskServer(models.Model):
     asterisk_version = fields.Char(compute="_compute_status")
     last_event_at = fields.Char(compute="_compute_status", string="Last event")
     agent_status = fields.Char(compute="_compute_status")
+    console_command_count = fields.Integer(
+        compute="_compute_console_command_count", string="Console history", groups="asterisk_plus.group_admin"
+    )
 
     _sql_constraints = [("name_unique", "unique(name)", "One server record per bus name.")]
 
@@ -104,6 +107,15 @@ class AsteriskServer(models.Model):
             rec.asterisk_version = status.get("asterisk_version", "")
             rec.last_event_at = status.get("last_event_at", "")
             rec.agent_status = "Running" if age < 30 else f"No news from the gateway for {int(age)} s"
+
+    def _compute_console_command_count(self):
+        counts = dict(
+            self.env["asterisk_plus.console_command"]._read_group(
+                [("server_id", "in", self.ids)], ["server_id"], ["__count"]
+            )
+        )
+        for rec in self:
+            rec.console_command_count = counts.get(rec, 0)
 
     # -- the bridge's calls ---------------------------------------------------------------------------------
 
@@ -250,6 +262,12 @@ class AsteriskServer(models.Model):
         )
         bus.publish_after_commit(self.env, self, "commands:conf_sync", fields_)
         return self._notify(_("Download .conf files"), _("Asked the agent for Asterisk's files"), "info")
+
+    def action_console_history(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("asterisk_plus.console_command_action")
+        action["domain"] = [("server_id", "=", self.id)]
+        return action
 
     def action_console(self):
         self.ensure_one()

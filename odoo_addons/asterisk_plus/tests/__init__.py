@@ -1,1 +1,1 @@
-from . import test_asterisk_plus
+from . import test_asterisk_plus, test_console_ban_call

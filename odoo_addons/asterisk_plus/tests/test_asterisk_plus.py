@@ -1,4 +1,5 @@
-from odoo.exceptions import AccessError, ValidationError
+from odoo import release
+from odoo.exceptions import AccessDenied, AccessError, ValidationError
 from odoo.tests import TransactionCase, tagged
 
 
@@ -155,6 +156,31 @@ class TestAsteriskPlus(TransactionCase):
     def test_password_field_sets_the_system_accounts_password(self):
         self.server.password = "n3w-secret"
         # Raises AccessDenied unless the system account's password is now the new one.
-        self.system.with_user(self.system)._check_credentials(
-            {"type": "password", "password": "n3w-secret"}, {"interactive": False}
+        # Odoo 18 takes a credential dict, Odoo 17 the password itself.
+        credential = "n3w-secret"
+        if release.version_info[0] >= 18:
+            credential = {"type": "password", "password": "n3w-secret"}
+        self.system.with_user(self.system)._check_credentials(credential, {"interactive": False})
+        with self.assertRaises(AccessDenied):
+            wrong = (
+                "asterisk1" if release.version_info[0] < 18 else {"type": "password", "password": "asterisk1"}
+            )
+            self.system.with_user(self.system)._check_credentials(wrong, {"interactive": False})
+
+    def test_every_window_action_of_the_module_opens_its_views(self):
+        """The views load in the running Odoo: `list` on 18, `tree` (translated at install) on 17."""
+        list_type = "list" if release.version_info[0] >= 18 else "tree"
+        data = self.env["ir.model.data"].search(
+            [("module", "=", "asterisk_plus"), ("model", "=", "ir.actions.act_window")]
         )
+        self.assertGreaterEqual(len(data), 8)
+        for action in self.env["ir.actions.act_window"].browse(data.mapped("res_id")):
+            modes = action.view_mode.split(",")
+            with self.subTest(action=action.name):
+                self.assertNotIn("list" if list_type == "tree" else "tree", modes)
+                views = self.env[action.res_model].get_views([(False, mode) for mode in modes])["views"]
+                for mode in modes:
+                    arch = views[mode]["arch"]
+                    self.assertTrue(
+                        arch.startswith(f"<{list_type if mode == list_type else mode}"), arch[:40]
+                    )

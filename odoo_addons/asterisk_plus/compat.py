@@ -1,0 +1,51 @@
+"""One module source for Odoo 17.0 and 18.0: the list view's name.
+
+Odoo 18 renamed the list view from `tree` to `list` and kept no alias: its `ir.ui.view.type` and
+`ir.actions.act_window.view.view_mode` selections only know `list`, and an arch rooted at `<tree>` fails
+validation. Odoo 17 only knows `tree` for views (its web client already maps an action's `list` mode, but a
+`<list>` arch is refused). So the module's files are written for 18 (`<list>`, view_mode `list`) and, on 17
+only, models/compat17.py passes the module's own view and action values through the functions below as they
+load (install and upgrade alike).
+
+Plain Python without Odoo imports, so tests/odoo_module checks it without an Odoo.
+"""
+
+import re
+
+# An opening or closing `list` element. In XML a bare `<` cannot occur in text or in attribute values, so this
+# only meets tags (and comments, where changing it is harmless). XPath expressions such as `expr="//list"` in
+# inheriting views are left as they are: the module has none.
+_LIST_TAG = re.compile(r"<(/?)list(?=[\s/>])")
+
+
+def arch_for_17(arch):
+    """An arch with every `<list>` element turned into `<tree>`; anything else unchanged."""
+    if not isinstance(arch, str):
+        return arch
+    return _LIST_TAG.sub(r"<\1tree", arch)
+
+
+def view_mode_for_17(view_mode):
+    """`list,form` -> `tree,form`."""
+    if not isinstance(view_mode, str):
+        return view_mode
+    return ",".join("tree" if mode.strip() == "list" else mode for mode in view_mode.split(","))
+
+
+def view_values_for_17(values):
+    """The values of an `ir.ui.view` create/write with the arch translated (a copy)."""
+    values = dict(values)
+    for name in ("arch", "arch_base", "arch_db"):
+        if name in values:
+            values[name] = arch_for_17(values[name])
+    if values.get("type") == "list":
+        values["type"] = "tree"
+    return values
+
+
+def action_values_for_17(values):
+    """The values of an `ir.actions.act_window` (or its `.view` lines) create/write, view modes translated."""
+    values = dict(values)
+    if "view_mode" in values:
+        values["view_mode"] = view_mode_for_17(values["view_mode"])
+    return values
