@@ -38,3 +38,23 @@ async def test_the_system_account_reads_the_config_and_delivers_an_event() -> No
         ],
     )
     assert results[0]["status"] in ("ok", "duplicate")
+
+
+async def test_a_console_command_lands_in_the_console_history_once() -> None:
+    client = OdooClient(BridgeSettings(), Log("test"))
+    server = os.environ.get("AGENT_SERVER", "asterisk1")
+    item = {
+        "@id": f"real-odoo-console-{os.getpid()}",
+        "@type": "console.command",
+        "@uid": "2",
+        "@user": "admin",
+        "@server": server,
+        "@at": "2026-11-24T20:00:00.123456Z",
+        "command": "core show version",
+        "status": "ok",
+        "output": "Asterisk 22.10.1",
+    }
+    first = await client.call("asterisk_plus.console_command", "bridge_on_commands", server, [item])
+    again = await client.call("asterisk_plus.console_command", "bridge_on_commands", server, [item])
+    assert first == [{"status": "ok"}]
+    assert again == [{"status": "duplicate"}]
