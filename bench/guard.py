@@ -30,7 +30,7 @@ from services.bus import Bus, Log, encode, keys
 from services.bus import log as bus_log
 from services.guard.config import GuardSettings
 from services.guard.firewall import Backend, LogBackend, NftablesBackend
-from services.guard.guard import Guard
+from services.guard.guard import Guard, tune_gc
 from services.guard.rules import Rules, RulesConfig
 
 N_ATTACKERS = 4000
@@ -140,6 +140,7 @@ async def run() -> dict[str, float]:
 
 
 def main() -> None:
+    tune_gc()  # as `python -m services.guard` does
     bus_log.setup("INFO")
     sink = open(os.devnull, "w")  # for the whole run
     for handler in logging.getLogger().handlers:

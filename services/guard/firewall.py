@@ -69,14 +69,26 @@ class LogBackend(Backend):
         self.denied: list[IPNetwork] = []
 
     async def apply(self, bans: Sequence[tuple[str, float]], replace: bool = False) -> None:
+        # One line per call and ban length, naming every address (a flood brings thousands per call).
+        by_seconds: dict[int, list[str]] = {}
         for address, seconds in bans:
             self.banned[address] = seconds
-            self.log.warning("firewall (log only): would drop", address=address, seconds=round(seconds))
+            by_seconds.setdefault(round(seconds), []).append(address)
+        for seconds, addresses in by_seconds.items():
+            self.log.warning(
+                "firewall (log only): would drop",
+                seconds=seconds,
+                count=len(addresses),
+                addresses=",".join(addresses),
+            )
 
     async def remove(self, addresses: Sequence[str]) -> None:
         for address in addresses:
             self.banned.pop(address, None)
-            self.log.info("firewall (log only): would accept again", address=address)
+        if addresses:
+            self.log.info(
+                "firewall (log only): would accept again", count=len(addresses), addresses=",".join(addresses)
+            )
 
     async def set_denied(self, networks: Sequence[IPNetwork]) -> None:
         self.denied = list(networks)

@@ -10,10 +10,12 @@ prefix): `guard:bans` (address -> JSON record with `until`), `guard:offences` (a
 from __future__ import annotations
 
 import asyncio
+import gc
 import heapq
 import ipaddress
 import json
 import logging
+import math
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -51,8 +53,36 @@ FIREWALL_RETRY_S = 1.0
 FORGET_EVERY_S = 30.0
 
 
+# One encoder for every write: json.dumps with arguments builds a new encoder on each call.
+_json = json.JSONEncoder(separators=(",", ":")).encode
+_string = json.encoder.encode_basestring_ascii  # a str as JSON, as json.dumps writes it
+_last_iso: tuple[float, str] = (0.0, "")
+
+
+GC_THRESHOLDS = (10_000, 10, 10)
+
+
+def tune_gc() -> None:
+    """For the guard's process (`python -m services.guard`, and the benchmark that stands for it): Python's
+    cycle collector runs after every 700 new objects by default, and each security entry read is a handful
+    of them (redis-py's lists and dicts, the decoded Entry), so in a flood it took ~10% of the guard's time.
+    Every 10,000 it is noise; reference counting still frees nearly everything at once (cycles are rare)."""
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+def _text(value: Any) -> str:
+    """A field value as encode() writes it (a restored record may hold odd types)."""
+    return value if type(value) is str else encode({"v": value})["v"]
+
+
 def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if ts else ""
+    """An epoch time as ISO 8601 UTC. The bans of one batch share their `until`: the last answer is kept."""
+    global _last_iso
+    if not ts:
+        return ""
+    if _last_iso[0] != ts:
+        _last_iso = (ts, datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    return _last_iso[1]
 
 
 def _stream_id(entry_id: str) -> tuple[int, int]:
@@ -74,14 +104,41 @@ class BanRecord:
     def seconds_left(self, now: float) -> float:
         return 0.0 if not self.until else self.until - now
 
+    def json(self) -> str:
+        """The record as stored in `guard:bans` (what `restore` reads back): json.dumps(asdict(record)),
+        compact. Written directly when the types are the usual ones (a flood brings thousands a second)."""
+        a, r, so, e, c, o, u, b = (
+            self.address,
+            self.reason,
+            self.source,
+            self.entry,
+            self.count,
+            self.offence,
+            self.until,
+            self.banned_at,
+        )
+        if (
+            type(a) is type(r) is type(so) is type(e) is str
+            and type(c) is type(o) is int
+            and type(u) is type(b) is float
+            and math.isfinite(u)
+            and math.isfinite(b)
+        ):
+            # repr() of an int or a finite float is what json writes; the strings go through json's own.
+            return (
+                f'{{"address":{_string(a)},"reason":{_string(r)},"count":{c!r},"until":{u!r},'
+                f'"offence":{o!r},"banned_at":{b!r},"source":{_string(so)},"entry":{_string(e)}}}'
+            )
+        return _json(asdict(self))
+
     def fields(self) -> dict[str, str]:
         return {
-            "address": self.address,
-            "reason": self.reason,
+            "address": _text(self.address),
+            "reason": _text(self.reason),
             "count": str(self.count),
             "until": iso(self.until),
             "offence": str(self.offence),
-            "source": self.source,
+            "source": _text(self.source),
         }
 
 
@@ -201,6 +258,7 @@ class Guard:
 
     async def add_bans(self, records: Iterable[BanRecord]) -> None:
         """Firewall first (protection as soon as possible), then one Redis round trip stores and publishes."""
+        backend, commands = self.backend.name, keys.commands("guard")
         for record in records:
             self._hold(record)
             self.outbox.append(("ban", record))
@@ -213,8 +271,8 @@ class Guard:
                 until=iso(record.until) or "permanent",
                 offence=record.offence,
                 source=record.source,
-                backend=self.backend.name,
-                stream=keys.SECURITY if record.source == "rules" else keys.commands("guard"),
+                backend=backend,
+                stream=keys.SECURITY if record.source == "rules" else commands,
                 entry=record.entry,
             )
         await self.sync_firewall()
@@ -241,17 +299,23 @@ class Guard:
         bans: dict[str, str | None] = {}  # the last word on each address wins
         acl: str | None = None
         messages: list[tuple[str, dict[str, str]]] = []
+        # The envelope is encoded once per kind and flush (one `@at` for the lot); BanRecord.fields() are
+        # plain strings under fixed header names, which encode() would give back as they are.
+        envelopes: dict[str, dict[str, str]] = {}
         for item in items:
             kind, record = item[0], item[1]
             if kind == "acl":
                 acl = record
                 continue
+            head = envelopes.get(kind)
+            if head is None:
+                head = envelopes[kind] = encode(None, **self.bus.envelope(f"guard.{kind}"))
+            fields = {**head, **record.fields()}
             if kind == "ban":
-                bans[record.address] = json.dumps(asdict(record), separators=(",", ":"))
-                fields = encode(record.fields(), **self.bus.envelope("guard.ban"))
+                bans[record.address] = record.json()
             else:
                 bans[record.address] = None
-                fields = encode({**record.fields(), "reason": item[2]}, **self.bus.envelope("guard.unban"))
+                fields["reason"] = item[2]
             messages.append((keys.TO_ODOO, fields))
         offences = {a: self.rules.offences.get(a) for a in bans}
         pipe = self.bus.redis.pipeline(transaction=False)
@@ -274,9 +338,9 @@ class Guard:
 
     async def save_sources(self) -> None:
         """The sliding windows and the cursor, in one transaction (so they always agree)."""
-        dirty = self.rules.take_dirty()
+        dirty = self.rules.take_dirty_json()
         pipe = self.bus.redis.pipeline(transaction=True)
-        if kept := {a: json.dumps(v, separators=(",", ":")) for a, v in dirty.items() if v is not None}:
+        if kept := {a: v for a, v in dirty.items() if v is not None}:
             pipe.hset(self.bus.key(SOURCES), mapping=kept)
         if gone := [a for a, v in dirty.items() if v is None]:
             pipe.hdel(self.bus.key(SOURCES), *gone)
@@ -369,18 +433,31 @@ class Guard:
         async with self.lock:
             bans: list[tuple[Ban, str]] = []
             feed, cursor = self.rules.feed, self.cursor
-            for entry in batch:
-                position = _stream_id(entry.id)
-                if position <= cursor:
-                    continue  # counted already (a retried batch, or one saved before a restart)
-                cursor = position
-                at = self._event_time(entry)
-                if at > self.event_clock:
-                    self.event_clock = at
+            # A batch comes in stream order: only one that starts at or before the cursor (a retried batch,
+            # or one saved before a restart) needs its entries compared one by one.
+            first = 0
+            if batch and _stream_id(batch[0].id) <= cursor:
+                while first < len(batch) and _stream_id(batch[first].id) <= cursor:
+                    first += 1  # counted already
+            if first < len(batch):
+                cursor = max(cursor, _stream_id(batch[-1].id))
+            event_clock = self.event_clock
+            last_tv: object = None
+            at = 0.0
+            for i in range(first, len(batch)):
+                entry = batch[i]
                 headers = entry.headers
+                tv = headers.get("EventTV")
+                if tv is None or tv != last_tv:  # else: the same stamp as the last event (one burst)
+                    parsed = parse_event_time(tv)  # type: ignore[arg-type]
+                    at = self._event_time(entry) if parsed is None else parsed
+                    last_tv = None if parsed is None else tv
+                if at > event_clock:
+                    event_clock = at
                 ban = feed(headers.get("Event", ""), headers.get("RemoteAddress"), at)  # type: ignore[arg-type]
                 if ban is not None:
                     bans.append((ban, entry.id))
+            self.event_clock = event_clock
             self.cursor = cursor
             self.events_seen += len(batch)
             # The batch is acked only after its bans are stored: on a Redis outage the outbox keeps them and

@@ -83,6 +83,37 @@ async def test_bans_are_published_for_odoo_and_survive_a_restart(redis_url: str,
     await again.close()
 
 
+async def test_a_batch_partly_counted_already_counts_only_its_new_entries(
+    redis_url: str, prefix: str
+) -> None:
+    run = await _started(guard_settings(redis_url, prefix, guard_maxretry=5))
+    try:
+        failures = [security_event("InvalidPassword", "203.0.113.11") for _ in range(4)]
+        await publish_security(run.bus, failures[:3])
+        await eventually(lambda: _seen(run, 3))
+        rows = await run.bus.redis.xrange(run.bus.key(keys.SECURITY))
+        ms, _, seq = rows[-1][0].partition("-")
+        # As after a failed ack: the three counted already come again, one new entry behind them.
+        batch = [Entry.from_fields(keys.SECURITY, i, f) for i, f in rows]
+        batch.append(
+            Entry.from_fields(keys.SECURITY, f"{ms}-{int(seq) + 1}", encode(failures[3], type="event"))
+        )
+        await run.guard.handle_security(batch)
+        assert "203.0.113.11" not in run.backend.banned  # 4 failures
+        await asyncio.sleep(0.01)  # the next entry id is past the made-up one
+        await publish_security(run.bus, failures[:1])
+        await eventually(run.has("203.0.113.11"))  # the 5th
+
+        async def published() -> bool:
+            return bool(await run.to_odoo("guard.ban"))
+
+        await eventually(published)  # stored and published right after the firewall took it
+        (ban,) = await run.to_odoo("guard.ban")
+        assert ban["count"] == "5"
+    finally:
+        await run.close()
+
+
 def _epoch(iso: str) -> float:
     from services.bus import parse_iso
 
