@@ -25,6 +25,8 @@ from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from typing import Any
 
+from redis.exceptions import ResponseError
+
 from services.bus import (
     REDIS_DOWN,
     Bus,
@@ -389,6 +391,28 @@ class Guard:
         if expired:
             await self.release(expired, "ban time over while the guard was stopped")
 
+    async def catch_up(self) -> None:
+        """Count again what the group delivered past the saved cursor: a guard killed between its ack and its
+        next save counted those entries in memory only, and the group will not deliver them again."""
+        key = self.bus.key(keys.SECURITY)
+        try:
+            groups = await self.bus.redis.xinfo_groups(key)
+        except ResponseError:  # no stream yet
+            return
+        delivered = next((g["last-delivered-id"] for g in groups if g["name"] == GROUP), None)
+        if delivered is None or _stream_id(delivered) <= self.cursor:
+            return
+        start = f"({self.cursor[0]}-{self.cursor[1]}" if self.cursor != (0, 0) else "-"
+        counted = 0
+        while True:
+            entries = await self.bus.redis.xrange(key, min=start, max=delivered, count=1000)
+            if not entries:
+                break
+            await self.handle_security([Entry.from_fields(keys.SECURITY, i, f) for i, f in entries])
+            counted += len(entries)
+            start = "(" + entries[-1][0]
+        self.log.info("counted again what the last run had not saved", entries=counted, up_to=delivered)
+
     @contextmanager
     def _unreadable(self, key: str, field: str, raw: str) -> Iterator[None]:
         """A damaged piece of state is logged and skipped; it never keeps the guard from starting."""
@@ -581,6 +605,7 @@ class Guard:
             try:
                 async with self.lock:
                     await self.restore()
+                await self.catch_up()
                 await self.status.set(ready=1, reason="", **self.figures())
                 return True
             except REDIS_DOWN as exc:

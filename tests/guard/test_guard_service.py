@@ -68,6 +68,7 @@ async def test_bans_are_published_for_odoo_and_survive_a_restart(redis_url: str,
     await publish_security(run.bus, list(attack(["203.0.113.7", "2001:db8::7"], attempts=5)))
     await eventually(run.has("203.0.113.7"))
     await eventually(run.has("2001:db8::7"))
+    await eventually(lambda: _published(run, 2))  # stored and published right after the firewall took it
     bans = {f["address"]: f for f in await run.to_odoo("guard.ban")}
     ban = bans["203.0.113.7"]
     assert ban["count"] == "5" and ban["@server"] == "asterisk1" and "failed authentications" in ban["reason"]
@@ -155,6 +156,7 @@ async def test_bans_end_by_themselves_at_their_time(redis_url: str, prefix: str)
     await publish_security(run.bus, list(attack(["203.0.113.8"], attempts=5)))
     await eventually(run.has("203.0.113.8"))
     await eventually(run.lacks("203.0.113.8"))
+    await eventually(lambda: _published(run, 1, "guard.unban"))
     (unban,) = await run.to_odoo("guard.unban")
     assert unban["address"] == "203.0.113.8" and unban["reason"] == "ban time over"
     assert not await run.bus.redis.hexists(run.bus.key(BANS), "203.0.113.8")
@@ -174,6 +176,7 @@ async def test_a_repeat_offender_is_banned_twice_as_long_even_across_a_restart(
     await publish_security(again.bus, list(attack(["203.0.113.9"], attempts=5)))
     await eventually(again.has("203.0.113.9"))
     assert again.backend.banned["203.0.113.9"] > 30
+    await eventually(lambda: _published(again, 2))
     (_, second) = await again.to_odoo("guard.ban")
     assert second["offence"] == "2" and "(offence 2)" in second["reason"]
     await again.close()
@@ -199,9 +202,34 @@ async def test_counts_survive_a_restart_and_a_replayed_batch_is_not_counted_twic
     assert "203.0.113.10" not in again.backend.banned  # 4 failures
     await publish_security(again.bus, failures[:1])
     await eventually(again.has("203.0.113.10"))  # the 5th
+    await eventually(lambda: _published(again, 1))
     (ban,) = await again.to_odoo("guard.ban")
     assert ban["count"] == "5"
     await again.close()
+
+
+async def test_entries_acked_but_not_saved_before_a_kill_are_counted_after_the_restart(
+    redis_url: str, prefix: str
+) -> None:
+    settings = guard_settings(redis_url, prefix, guard_maxretry=5)
+    # A guard read and acked three failures, then was killed before it saved its windows.
+    bus = Bus(settings)
+    key = bus.key(keys.SECURITY)
+    await publish_security(bus, [security_event("InvalidPassword", "203.0.113.12") for _ in range(3)])
+    await bus.redis.xgroup_create(key, "guard", id="0")
+    ((_, read),) = await bus.redis.xreadgroup("guard", "killed-guard", {key: ">"})
+    await bus.redis.xack(key, "guard", *[entry_id for entry_id, _ in read])
+    await bus.close()
+
+    run = await _started(settings)
+    try:
+        await publish_security(run.bus, [security_event("InvalidPassword", "203.0.113.12") for _ in range(2)])
+        await eventually(run.has("203.0.113.12"))  # 3 counted again + 2 new
+        await eventually(lambda: _published(run, 1))
+        (ban,) = await run.to_odoo("guard.ban")
+        assert ban["count"] == "5"
+    finally:
+        await run.close()
 
 
 async def _seen(run: Running, n: int) -> bool:
@@ -213,6 +241,7 @@ async def test_manual_ban_and_unban_from_odoo(redis_url: str, prefix: str) -> No
     await run.command("ban", {"address": "192.0.2.50", "reason": "seen in logs", "bantime": "0"})
     await eventually(run.has("192.0.2.50"))
     assert run.backend.banned["192.0.2.50"] == 0  # permanent
+    await eventually(lambda: _published(run, 1))
     (ban,) = await run.to_odoo("guard.ban")
     assert ban["until"] == "" and ban["reason"] == "seen in logs" and ban["source"] == "odoo:admin"
     await run.command("ban", {"address": "192.0.2.51", "bantime": "120"})
@@ -220,6 +249,11 @@ async def test_manual_ban_and_unban_from_odoo(redis_url: str, prefix: str) -> No
     assert 110 < run.backend.banned["192.0.2.51"] <= 120
     await run.command("unban", {"address": "192.0.2.50"})
     await eventually(run.lacks("192.0.2.50"))
+
+    async def unbanned() -> bool:
+        return bool(await run.to_odoo("guard.unban"))
+
+    await eventually(unbanned)
     (unban,) = await run.to_odoo("guard.unban")
     assert unban["address"] == "192.0.2.50" and "admin" in unban["reason"]
     assert "192.0.2.51" in run.backend.banned
@@ -331,8 +365,8 @@ async def test_a_failing_firewall_is_retried_and_never_stops_the_guard(redis_url
     await run.close()
 
 
-async def _published(run: Running, n: int) -> bool:
-    return len(await run.to_odoo("guard.ban")) >= n
+async def _published(run: Running, n: int, type_: str = "guard.ban") -> bool:
+    return len(await run.to_odoo(type_)) >= n
 
 
 async def _refused(backend: FlakyBackend, n: int) -> bool:
