@@ -85,6 +85,9 @@ def decode(fields: Mapping[str, str]) -> tuple[Headers, dict[str, str]]:
         if name.startswith(ENVELOPE):
             envelope[name[1:]] = value
             continue
+        if REPEAT not in name:  # the common case, and rpartition is not free
+            headers[name] = value
+            continue
         base, sep, n = name.rpartition(REPEAT)
         if sep and n.isdigit() and base in headers:
             current = headers[base]

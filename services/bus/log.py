@@ -6,15 +6,19 @@ Every line about a message carries stream, entry and server; `Log.bind` fixes fi
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import Any
 
 _RESERVED = "fields"
+_NEEDS_QUOTES = re.compile(r'[ "=\n\t]')
 
 
 def _quote(value: Any) -> str:
+    if type(value) is int:
+        return str(value)
     text = str(value)
-    if text == "" or any(c in text for c in ' "=\n\t'):
+    if text == "" or _NEEDS_QUOTES.search(text):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
     return text
 
@@ -56,7 +60,12 @@ class Log:
     def _log(self, level: int, msg: str, exc_info: bool, fields: dict[str, Any]) -> None:
         if self._logger.isEnabledFor(level):
             merged = {**self._bound, **fields}
-            self._logger.log(level, msg, exc_info=exc_info, extra={_RESERVED: merged}, stacklevel=3)
+            # makeRecord + handle: the lines name no source file, so skip logging's costly caller lookup.
+            exc = sys.exc_info() if exc_info else None
+            record = self._logger.makeRecord(
+                self._logger.name, level, "", 0, msg, (), exc, extra={_RESERVED: merged}
+            )
+            self._logger.handle(record)
 
     def debug(self, msg: str, **fields: Any) -> None:
         self._log(logging.DEBUG, msg, False, fields)
