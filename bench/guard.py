@@ -5,6 +5,8 @@
   /dev/null, so their cost counts).
 - `ban_delay_p50_ms` / `ban_delay_p99_ms`: from just before the XADD of an attacker's 5th failure to the ban
   being accepted by the firewall backend (log-only), attackers one at a time.
+- `bus_ceiling_events_per_s`: the same backlog through a consumer group whose handler does nothing: the
+  most any consumer of the bus library gets on this machine at this moment (read the guard's figure by it).
 - `engine_events_per_s`: the rules alone, no I/O.
 - `nft_*`: the same two measures with the nftables backend, in a network namespace of the benchmark's own
   (the host firewall is untouched); printed only where nft and namespaces are available (root).
@@ -26,7 +28,7 @@ from contextlib import contextmanager
 
 from bench.common import percentile, private_redis
 from peers.ami_peer import attack, good_client
-from services.bus import Bus, Log, encode, keys
+from services.bus import Bus, Consumer, Entry, Log, encode, keys
 from services.bus import log as bus_log
 from services.guard.config import GuardSettings
 from services.guard.firewall import Backend, LogBackend, NftablesBackend
@@ -118,9 +120,35 @@ def namespace() -> Iterator[str | None]:
         subprocess.run(["ip", "netns", "del", name], capture_output=True)
 
 
+async def bus_ceiling(url: str) -> float:
+    """The same backlog through a consumer group with a handler that does nothing: what the bus allows."""
+    settings = GuardSettings(redis_url=url, pbx_prefix="benchbus", bus_block_ms=50, bus_batch=1000)
+    bus = Bus(settings)
+    fields = backlog(N_ATTACKERS, N_GOOD)
+    for i in range(0, len(fields), 5000):
+        await bus.publish_fields(keys.SECURITY, fields[i : i + 5000])
+    seen = 0
+
+    async def handler(batch: list[Entry]) -> None:
+        nonlocal seen
+        seen += len(batch)
+
+    stop = asyncio.Event()
+    start = time.perf_counter()
+    task = asyncio.create_task(Consumer(bus, "guard", {keys.SECURITY: handler}, start_id="0").run(stop))
+    while seen < len(fields):
+        await asyncio.sleep(0.002)
+    rate = len(fields) / (time.perf_counter() - start)
+    stop.set()
+    await task
+    await bus.close()
+    return rate
+
+
 async def run() -> dict[str, float]:
     figures: dict[str, float] = {"engine_events_per_s": engine_rate()}
     with private_redis() as url:
+        figures["bus_ceiling_events_per_s"] = await bus_ceiling(url)
         log_only = await measure(url, LogBackend(Log("guard.firewall")), "log", N_ATTACKERS, N_DELAY)
         figures |= {
             "guard_events_per_s": log_only["events_per_s"],
@@ -146,7 +174,8 @@ def main() -> None:
     for handler in logging.getLogger().handlers:
         handler.setStream(sink)  # type: ignore[attr-defined]
     f = asyncio.run(run())
-    order = ["guard_events_per_s", "ban_delay_p50_ms", "ban_delay_p99_ms", "engine_events_per_s"]
+    order = ["guard_events_per_s", "ban_delay_p50_ms", "ban_delay_p99_ms", "bus_ceiling_events_per_s"]
+    order += ["engine_events_per_s"]
     order += [k for k in f if k.startswith("nft_")]
     print(" ".join(f"{k}={f[k]:.0f}" if k.endswith("per_s") else f"{k}={f[k]:.1f}" for k in order))
     sys.stdout.flush()
