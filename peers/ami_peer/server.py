@@ -54,6 +54,7 @@ class AmiPeer:
             "extensions.conf": [("general", ["static=yes"]), ("demo", ["exten=100,1,NoOp(test)"])],
         }
         self._server: asyncio.Server | None = None
+        self._serving: set[asyncio.Task] = set()  # one per connection, awaited by stop()
         self._seq = itertools.count(1)
         self._sessions_ids = itertools.count(0x7EFF00)
         self._started = time.time()
@@ -68,6 +69,9 @@ class AmiPeer:
     async def stop(self) -> None:
         await self.stop_listening()
         self.drop_connections()
+        # Let each connection's task see its socket close, so none is left for the loop to cancel at exit.
+        if self._serving:
+            await asyncio.wait(self._serving, timeout=5)
 
     async def stop_listening(self) -> None:
         if self._server is not None:
@@ -135,6 +139,10 @@ class AmiPeer:
     # -- one client -----------------------------------------------------------------------------------------
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._serving.add(task)
+            task.add_done_callback(self._serving.discard)
         peer = writer.get_extra_info("peername") or ("127.0.0.1", 0)
         session = Session(writer, (peer[0], peer[1]), id=f"0x{next(self._sessions_ids):x}")
         self.sessions.append(session)
