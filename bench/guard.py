@@ -51,6 +51,13 @@ def backlog(n_attackers: int, n_good: int) -> list[dict[str, str]]:
     return [encode(p, type="event", at=AT) for p in events]
 
 
+async def publish_backlog(bus: Bus, n_attackers: int) -> list[dict[str, str]]:
+    fields = backlog(n_attackers, N_GOOD)
+    for i in range(0, len(fields), 5000):
+        await bus.publish_fields(keys.SECURITY, fields[i : i + 5000])
+    return fields
+
+
 def engine_rate() -> float:
     """The rules alone over (event, RemoteAddress, time) triples."""
     fields = backlog(20_000, 10_000)
@@ -74,9 +81,7 @@ async def measure(url: str, backend: Backend, tag: str, n_attackers: int, n_dela
     task = asyncio.create_task(guard.run(stop))
     try:
         # Throughput: the backlog is written first, then timed from the guard's start to its last event.
-        fields = backlog(n_attackers, N_GOOD)
-        for i in range(0, len(fields), 5000):
-            await bus.publish_fields(keys.SECURITY, fields[i : i + 5000])
+        fields = await publish_backlog(bus, n_attackers)
         while guard.status.fields.get("ready") != "1":
             await asyncio.sleep(0.001)
         start = time.perf_counter()
@@ -124,9 +129,7 @@ async def bus_ceiling(url: str) -> float:
     """The same backlog through a consumer group with a handler that does nothing: what the bus allows."""
     settings = GuardSettings(redis_url=url, pbx_prefix="benchbus", bus_block_ms=50, bus_batch=1000)
     bus = Bus(settings)
-    fields = backlog(N_ATTACKERS, N_GOOD)
-    for i in range(0, len(fields), 5000):
-        await bus.publish_fields(keys.SECURITY, fields[i : i + 5000])
+    fields = await publish_backlog(bus, N_ATTACKERS)
     seen = 0
 
     async def handler(batch: list[Entry]) -> None:

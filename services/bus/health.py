@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import redis
 
 from .config import BusSettings
 from .keys import Keys, status
+from .status import seconds_since_update
 
 
 def check(settings: BusSettings, service: str, max_age: float) -> tuple[bool, str]:
@@ -26,7 +26,7 @@ def check(settings: BusSettings, service: str, max_age: float) -> tuple[bool, st
         return False, f"redis unreachable: {exc}"
     if not fields:
         return False, f"no status at {key}: the service has not started"
-    age = time.time() - float(fields.get("updated_ts") or 0)
+    age = seconds_since_update(fields)
     if age > max_age:
         return False, f"status is {age:.0f} s old: the service is not running"
     if fields.get("ready") != "1":

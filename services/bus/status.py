@@ -6,11 +6,17 @@ import asyncio
 import os
 import socket
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from .bus import REDIS_DOWN, Bus
 from .entry import now_iso
 from .keys import status
+
+
+def seconds_since_update(fields: Mapping[str, str]) -> float:
+    """How old a status hash is: a live service rewrites it every beat (an empty hash counts as ancient)."""
+    return time.time() - float(fields.get("updated_ts") or 0)
 
 
 class Status:

@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from services.bus import REDIS_DOWN, Bus, Entry, Log, Requester, RequestTimeout, Status, keys, new_request_id
+from services.bus.status import seconds_since_update
 
 from .config import ConsoleSettings
 from .sessions import COOKIE, RateLimit, Session, Sessions, check_command
@@ -226,13 +227,13 @@ class Console:
             return {"connected": False, "reason": "Redis unreachable"}
         if not fields:
             return {"connected": False, "reason": "the AMI gateway is not running"}
-        if time.time() - float(fields.get("updated_ts") or 0) > GATEWAY_STALE_S:
+        if seconds_since_update(fields) > GATEWAY_STALE_S:
             return {"connected": False, "reason": "the AMI gateway is not running"}
         if fields.get("ami_connected") != "1":
             return {"connected": False, "reason": fields.get("reason") or "not connected"}
         return {"connected": True, "version": fields.get("asterisk_version", "")}
 
-    async def _ami_command(self, session: Session, command: str) -> tuple[bool, str]:
+    async def command(self, session: Session, command: str) -> tuple[bool, str]:
         state = await self.gateway_state()
         if not state["connected"]:
             return False, f"Asterisk not connected: {state['reason']}"
@@ -253,14 +254,9 @@ class Console:
             return True, output
         return False, output or reply.meta.get("error") or "command failed"
 
-    async def command(self, session: Session, line: str) -> tuple[bool, str]:
-        return await self._ami_command(session, line)
-
     async def complete(self, session: Session, line: str, request_id: Any) -> dict[str, Any]:
         word = completion_word(line)
-        ok, text = await self._ami_command(
-            session, f"_command matchesarray {cli_quote(line)} {cli_quote(word)}"
-        )
+        ok, text = await self.command(session, f"_command matchesarray {cli_quote(line)} {cli_quote(word)}")
         if not ok:
             return {"type": "error", "id": request_id, "text": text}
         prefix, matches = parse_matches(text)

@@ -12,12 +12,11 @@ import httpx
 import pytest
 import websockets
 
-from peers.ami_peer import AmiPeer
 from services.bus import Bus
 from services.console.config import ConsoleSettings
 from services.console.console import Console
 from services.console.sessions import COOKIE
-from tests.ami_gateway.conftest import Running, gateway_settings, start_gateway, wait_logged_in
+from tests.ami_gateway.conftest import Running, running  # noqa: F401 - `running` is a fixture used here
 from tests.conftest import free_port
 
 
@@ -94,19 +93,13 @@ async def make_console(redis_url: str, prefix: str) -> AsyncIterator[ConsoleFact
 
 
 @pytest.fixture
-async def gateway(redis_url: str, prefix: str) -> AsyncIterator[Running]:
-    peer = await AmiPeer(login_failure_delay=0.05).start()
-    run = await start_gateway(gateway_settings(redis_url, prefix, peer.port), peer)
-    await wait_logged_in(peer)
+async def gateway(running: Running) -> Running:  # noqa: F811 - the fixture imported above
+    """The gateway of tests/ami_gateway, once it reports Asterisk connected (what the console reads)."""
     for _ in range(400):
-        if run.gateway.status.fields.get("ami_connected") == "1":
+        if running.gateway.status.fields.get("ami_connected") == "1":
             break
         await asyncio.sleep(0.025)
-    yield run
-    run.stop.set()
-    await asyncio.wait_for(run.task, 30)
-    await run.bus.close()
-    await peer.stop()
+    return running
 
 
 async def receive(ws: Any, kind: str, timeout: float = 10) -> dict[str, Any]:

@@ -163,19 +163,17 @@ async def test_nothing_is_lost_or_doubled_whatever_fails(pipeline: Pipeline) -> 
     # 2. Whatever never reached the bus lies in a gap marked at its place, with its time range.
     lost = sorted(set(sent) - set(on_bus))
     stream = [f for _, f in events if "PeerSeq" in f or f.get("@type") == "gap"]
-    previous: dict[str, str] | None = None
+    prev_seq, prev_at = 0, -1  # the last numbered event and its place in `stream`
     unexplained = []
-    for fields in stream:
+    for at, fields in enumerate(stream):
         if "PeerSeq" not in fields:
             continue
         seq = int(fields["PeerSeq"])
-        prev_seq = int(previous["PeerSeq"]) if previous else 0
         if seq != prev_seq + 1:
-            start, end = stream.index(previous) if previous else -1, stream.index(fields)
-            gaps = [g for g in stream[start + 1 : end] if g.get("@type") == "gap"]
+            gaps = [g for g in stream[prev_at + 1 : at] if g.get("@type") == "gap"]
             if not gaps or not all(g["@from"] < g["@to"] for g in gaps):
                 unexplained.append((prev_seq, seq))
-        previous = fields
+        prev_seq, prev_at = seq, at
     assert unexplained == [], f"events lost with no gap marker between these PeerSeq: {unexplained}"
     assert set(on_bus) <= set(sent) and on_bus[-1] == sent[-1]
     print(f"\nfaults: {steps}\nsent {len(sent)}, on the bus {len(on_bus)}, lost at the source {len(lost)}")
@@ -187,7 +185,8 @@ async def test_nothing_is_lost_or_doubled_whatever_fails(pipeline: Pipeline) -> 
     items = pipe.odoo.items("asterisk_plus.call")
     odoo_list = [int(i["PeerSeq"]) for i in items]
     assert len(odoo_list) == len(set(odoo_list)), "an event reached Odoo twice"
-    expected_dead = {s for s in bus_mapped if rejected({"Event": _event_of(events, s), "PeerSeq": s})}
+    event_of = {int(f["PeerSeq"]): f["Event"] for _, f in events if "PeerSeq" in f}
+    expected_dead = {s for s in bus_mapped if rejected({"Event": event_of[s], "PeerSeq": s})}
     assert set(odoo_list) == bus_mapped - expected_dead
     dead_by_seq = defaultdict(list)
     for _, f in dead:
@@ -217,10 +216,3 @@ async def test_nothing_is_lost_or_doubled_whatever_fails(pipeline: Pipeline) -> 
     assert (doubled, missing, unexpected) == ([], [], []), "a ban was lost, applied twice or unfounded"
     assert set(bans_hash) == should_ban
     assert steps  # the schedule ran
-
-
-def _event_of(events: list[tuple[str, dict[str, str]]], seq: int) -> str:
-    for _, f in events:
-        if f.get("PeerSeq") == str(seq):
-            return f["Event"]
-    return ""
