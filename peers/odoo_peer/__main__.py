@@ -5,24 +5,43 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+from typing import IO
 
 from .server import OdooPeer
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8069)
-    parser.add_argument("--db", default="demo")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    peer = await OdooPeer(args.host, args.port, db=args.db, verbose=True).start()
+async def serve(args: argparse.Namespace, record: IO[str] | None) -> None:
+    peer = await OdooPeer(
+        args.host,
+        args.port,
+        db=args.db,
+        latency=args.latency_ms / 1000,
+        verbose=not args.quiet,
+        record=record,
+    ).start()
     logging.getLogger("odoo_peer").info("Odoo JSON-RPC peer on %s (db %s, user asterisk1)", peer.url, args.db)
     await asyncio.Event().wait()
 
 
-if __name__ == "__main__":
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8069)
+    parser.add_argument("--db", default="demo")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every call, like a real Odoo")
+    parser.add_argument("--record", help="append one JSON line per received item to this file")
+    parser.add_argument("--quiet", action="store_true", help="no line per call")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    record = open(args.record, "a", encoding="utf-8") if args.record else None  # noqa: SIM115
     try:
-        asyncio.run(main())
+        asyncio.run(serve(args, record))
     except KeyboardInterrupt:
         pass
+    finally:
+        if record is not None:
+            record.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 log = logging.getLogger("odoo_peer")
 
@@ -54,6 +54,8 @@ class OdooPeer:
     )
     latency: float = 0.0  # seconds added to every call, like a real Odoo round trip
     verbose: bool = False
+    record: IO[str] | None = None  # one JSON line per received item: model, method, wall time, the item
+    keep_alive: bool = True  # False: every answer says `Connection: close` and the connection is closed
 
     def __post_init__(self) -> None:
         self.received: list[Received] = []
@@ -63,6 +65,9 @@ class OdooPeer:
         self.reject: Callable[[dict[str, Any]], str | None] = lambda item: None
         self.files: dict[str, str] = {}
         self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self.connections = 0  # TCP connections accepted so far
+        self.requests = 0  # HTTP requests answered so far
         self._uids = {login: n for n, login in enumerate(self.users, start=2)}
 
     @property
@@ -75,9 +80,11 @@ class OdooPeer:
         return self
 
     async def stop(self) -> None:
-        """Odoo down: the port refuses connections until `start()`."""
+        """Odoo down: open connections are closed and the port refuses new ones until `start()`."""
         if self._server is not None:
             self._server.close()
+            for writer in list(self._writers):
+                writer.close()
             await self._server.wait_closed()
             self._server = None
 
@@ -87,6 +94,8 @@ class OdooPeer:
     # -- HTTP -----------------------------------------------------------------------------------------------
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self._writers.add(writer)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -97,18 +106,21 @@ class OdooPeer:
                 }
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 status, payload = await self._route(path, body)
+                self.requests += 1
                 data = json.dumps(payload).encode()
+                close = not self.keep_alive or headers.get("connection", "").lower() == "close"
                 writer.write(
                     f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(data)}"
-                    f"\r\nConnection: keep-alive\r\n\r\n".encode()
+                    f"\r\nConnection: {'close' if close else 'keep-alive'}\r\n\r\n".encode()
                     + data
                 )
                 await writer.drain()
-                if headers.get("connection", "").lower() == "close":
+                if close:
                     break
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, IndexError):
             pass
         finally:
+            self._writers.discard(writer)
             writer.close()
 
     async def _route(self, path: str, body: bytes) -> tuple[str, dict[str, Any]]:
@@ -187,6 +199,9 @@ class OdooPeer:
                 continue
             self.seen.add(key)
             self.received.append(Received(model, method, item, now, mono))
+            if self.record is not None:
+                line = {"model": model, "method": method, "wall": now, "item": item}
+                self.record.write(json.dumps(line) + "\n")
             if method == "bridge_on_initial_done":
                 self.config["initial_update_done"] = True
             if model == "asterisk_plus.conf" and method == "bridge_on_files" and item.get("@json"):
@@ -194,6 +209,8 @@ class OdooPeer:
                 if f.get("mode") == "overwrite" or f["name"] not in self.files:
                     self.files[f["name"]] = f["content"]
             results.append({"status": "ok"})
+        if self.record is not None:
+            self.record.flush()
         if self.verbose:
             kinds = sorted({str(i.get("Event") or i.get("@type")) for i in items})
             log.info("%s.%s: %d items in one call (%s)", model, method, len(items), ", ".join(kinds))

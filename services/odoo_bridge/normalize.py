@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 
 import phonenumbers
 import pytz
@@ -11,6 +12,7 @@ import pytz
 # Shorter than this is an internal extension, left as it is.
 MIN_EXTERNAL_DIGITS = 7
 _SEPARATORS = re.compile(r"[\s\-().\/]")
+_DIGITS = re.compile(r"\+?\d+")
 
 CALLER_ID_HEADERS = (
     "CallerIDNum",
@@ -24,10 +26,13 @@ CALLER_ID_HEADERS = (
 LOCAL_TIME_HEADERS = ("StartTime", "AnswerTime", "EndTime")
 
 
+# The same few numbers and times come back event after event (a call's extensions, its CDR times), and
+# phonenumbers/strptime cost tens of microseconds each: both functions are pure, so they are cached.
+@lru_cache(maxsize=8192)
 def to_e164(number: str, country: str) -> str | None:
     """`0470 12 34 56` in BE -> `+32470123456`; None for extensions, `<unknown>` and what is not a number."""
     text = _SEPARATORS.sub("", number or "")
-    if not re.fullmatch(r"\+?\d+", text) or len(text.lstrip("+")) < MIN_EXTERNAL_DIGITS:
+    if not _DIGITS.fullmatch(text) or len(text.lstrip("+")) < MIN_EXTERNAL_DIGITS:
         return None
     candidates = [text]
     if text.startswith("00"):
@@ -43,6 +48,7 @@ def to_e164(number: str, country: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def local_to_utc(text: str, tz: str) -> str | None:
     """`2026-11-24 21:33:13` in the server's timezone -> the same instant in UTC, same format.
 

@@ -14,6 +14,7 @@ import odoorpc
 from services.bus import Log
 
 from .config import BridgeSettings
+from .keepalive import KeepAliveOpener
 
 
 class OdooDown(Exception):
@@ -41,6 +42,7 @@ class OdooClient:
         self.settings = settings
         self.log = log
         self._odoo: odoorpc.ODOO | None = None
+        self._opener: KeepAliveOpener | None = None
         self.version = ""
         self._lock = asyncio.Lock()
 
@@ -48,8 +50,13 @@ class OdooClient:
         url = urlparse(self.settings.odoo_url)
         protocol = "jsonrpc+ssl" if url.scheme == "https" else "jsonrpc"
         port = url.port or (443 if url.scheme == "https" else 80)
+        self._opener = KeepAliveOpener()
         odoo = odoorpc.ODOO(
-            url.hostname or "127.0.0.1", protocol=protocol, port=port, timeout=self.settings.odoo_timeout_s
+            url.hostname or "127.0.0.1",
+            protocol=protocol,
+            port=port,
+            timeout=self.settings.odoo_timeout_s,
+            opener=self._opener.opener,
         )
         odoo.login(self.settings.odoo_db, self.settings.odoo_user, self.settings.odoo_password)
         self.version = odoo.version
@@ -71,11 +78,18 @@ class OdooClient:
                 if any(t in name for t in TRANSIENT):
                     raise OdooDown(text) from exc
                 if "AccessDenied" in name or "Wrong login" in str(exc):
-                    self._odoo = None  # log in again next time: the password may have been fixed
+                    self._forget()  # log in again next time: the password may have been fixed
                 raise OdooRefused(text) from exc
             except odoorpc.error.InternalError as exc:
-                self._odoo = None
+                self._forget()
                 raise OdooDown(str(exc)) from exc
             except TRANSPORT_ERRORS as exc:
-                self._odoo = None
+                self._forget()
                 raise OdooDown(f"{type(exc).__name__}: {exc}") from exc
+
+    def _forget(self) -> None:
+        """The next call connects and logs in anew."""
+        self._odoo = None
+        if self._opener is not None:
+            self._opener.close()
+            self._opener = None
