@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -81,6 +82,54 @@ def service(name: str, env: dict[str, str]) -> Iterator[subprocess.Popen]:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+class OdooProcess:
+    """The Odoo JSON-RPC peer in a process of its own, as a real Odoo is: nothing it does shares the bench's
+    event loop. What it receives is read back from its record file (one JSON line per item)."""
+
+    def __init__(self, latency_ms: float, record_keys: str = "PeerSeq,@id,@entry") -> None:
+        self.port = free_port()
+        self.db = "demo"
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._dir = tempfile.mkdtemp(prefix="pbx-bench-odoo-")
+        self._record = Path(self._dir) / "received.jsonl"
+        self._record.touch()
+        self._offset = 0
+        self.received: list[dict] = []
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "peers.odoo_peer", "--port", str(self.port), "--db", self.db, "--quiet"]
+            + ["--latency-ms", str(latency_ms), "--record", str(self._record), "--record-keys", record_keys],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(400):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.025)
+        raise RuntimeError("the Odoo peer did not start")
+
+    def poll(self) -> int:
+        """Read the receipts written since the last poll; how many there are in all."""
+        with self._record.open("rb") as f:
+            f.seek(self._offset)
+            data = f.read()
+        complete = data[: data.rfind(b"\n") + 1]
+        self._offset += len(complete)
+        self.received += [json.loads(line) for line in complete.splitlines()]
+        return len(self.received)
+
+    def clear(self) -> None:
+        self.poll()
+        self.received.clear()
+
+    def stop(self) -> None:
+        self._proc.terminate()
+        self._proc.wait()
+        shutil.rmtree(self._dir, ignore_errors=True)
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -30,9 +30,10 @@ from bench.common import percentile, private_redis
 from peers.ami_peer import attack, good_client
 from services.bus import Bus, Consumer, Entry, Log, encode, keys
 from services.bus import log as bus_log
+from services.bus.service import tune_gc
 from services.guard.config import GuardSettings
 from services.guard.firewall import Backend, LogBackend, NftablesBackend
-from services.guard.guard import Guard, tune_gc
+from services.guard.guard import Guard
 from services.guard.rules import Rules, RulesConfig
 
 N_ATTACKERS = 4000
@@ -171,7 +172,7 @@ async def run() -> dict[str, float]:
 
 
 def main() -> None:
-    tune_gc()  # as `python -m services.guard` does
+    tune_gc()  # as every `python -m services.<name>` does
     bus_log.setup("INFO")
     sink = open(os.devnull, "w")  # for the whole run
     for handler in logging.getLogger().handlers:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,7 +56,9 @@ class OdooPeer:
     latency: float = 0.0  # seconds added to every call, like a real Odoo round trip
     verbose: bool = False
     record: IO[str] | None = None  # one JSON line per received item: model, method, wall time, the item
+    record_keys: tuple[str, ...] = ()  # only these keys of each item go to the record (all when empty)
     keep_alive: bool = True  # False: every answer says `Connection: close` and the connection is closed
+    tls: ssl.SSLContext | None = None  # HTTPS, as a hosted Odoo answers
 
     def __post_init__(self) -> None:
         self.received: list[Received] = []
@@ -72,10 +75,10 @@ class OdooPeer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     async def start(self) -> OdooPeer:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self._server = await asyncio.start_server(self._serve, self.host, self.port, ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -200,7 +203,8 @@ class OdooPeer:
             self.seen.add(key)
             self.received.append(Received(model, method, item, now, mono))
             if self.record is not None:
-                line = {"model": model, "method": method, "wall": now, "item": item}
+                kept = {k: item.get(k) for k in self.record_keys} if self.record_keys else item
+                line = {"model": model, "method": method, "wall": now, "item": kept}
                 self.record.write(json.dumps(line) + "\n")
             if method == "bridge_on_initial_done":
                 self.config["initial_update_done"] = True

@@ -5,7 +5,7 @@ from services.bus.service import serve
 
 from .config import GuardSettings
 from .firewall import make_backend
-from .guard import Guard, tune_gc
+from .guard import Guard
 
 
 def guard(settings: GuardSettings, bus: Bus) -> Guard:
@@ -16,5 +16,4 @@ def guard(settings: GuardSettings, bus: Bus) -> Guard:
 
 
 if __name__ == "__main__":
-    tune_gc()
     serve("guard", GuardSettings, guard)

@@ -10,7 +10,6 @@ prefix): `guard:bans` (address -> JSON record with `until`), `guard:offences` (a
 from __future__ import annotations
 
 import asyncio
-import gc
 import heapq
 import ipaddress
 import json
@@ -59,17 +58,6 @@ FORGET_EVERY_S = 30.0
 _json = json.JSONEncoder(separators=(",", ":")).encode
 _string = json.encoder.encode_basestring_ascii  # a str as JSON, as json.dumps writes it
 _last_iso: tuple[float, str] = (0.0, "")
-
-
-GC_THRESHOLDS = (10_000, 10, 10)
-
-
-def tune_gc() -> None:
-    """For the guard's process (`python -m services.guard`, and the benchmark that stands for it): Python's
-    cycle collector runs after every 700 new objects by default, and each security entry read is a handful
-    of them (redis-py's lists and dicts, the decoded Entry), so in a flood it took ~10% of the guard's time.
-    Every 10,000 it is noise; reference counting still frees nearly everything at once (cycles are rare)."""
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _text(value: Any) -> str:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import ssl
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from peers.odoo_peer import OdooPeer
@@ -56,3 +61,39 @@ async def test_odoo_down_while_a_connection_is_held_is_reported_down(
     await odoo.stop()
     with pytest.raises(OdooDown):
         await ping(client)
+
+
+@pytest.fixture
+def tls_odoo_cert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
+    """A certificate for 127.0.0.1 that the client trusts (SSL_CERT_FILE), and the server's TLS context."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: no certificate for the HTTPS test")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+async def test_https_odoo_keeps_one_connection_and_checks_its_certificate(
+    redis_url: str, prefix: str, tls_odoo_cert: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    peer = await OdooPeer(tls=tls_odoo_cert).start()
+    try:
+        client = client_for(redis_url, prefix, peer)
+        for _ in range(3):
+            assert (await ping(client))["ok"] is True
+        assert peer.connections == 1
+        # The same server, no longer trusted: the call fails as Odoo being unreachable, nothing is sent.
+        monkeypatch.delenv("SSL_CERT_FILE")
+        untrusting = client_for(redis_url, prefix, peer)
+        with pytest.raises(OdooDown, match="CERTIFICATE_VERIFY_FAILED"):
+            await ping(untrusting)
+    finally:
+        await peer.stop()
