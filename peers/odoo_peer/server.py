@@ -102,13 +102,14 @@ class OdooPeer:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
+                arrived = asyncio.get_running_loop().time()
                 lines = head.decode("latin-1").split("\r\n")
                 path = lines[0].split(" ")[1]
                 headers = {
                     k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)
                 }
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
-                status, payload = await self._route(path, body)
+                status, payload = await self._route(path, body, arrived)
                 self.requests += 1
                 data = json.dumps(payload).encode()
                 close = not self.keep_alive or headers.get("connection", "").lower() == "close"
@@ -126,7 +127,7 @@ class OdooPeer:
             self._writers.discard(writer)
             writer.close()
 
-    async def _route(self, path: str, body: bytes) -> tuple[str, dict[str, Any]]:
+    async def _route(self, path: str, body: bytes, arrived: float) -> tuple[str, dict[str, Any]]:
         try:
             request = json.loads(body or b"{}")
         except ValueError:
@@ -143,7 +144,7 @@ class OdooPeer:
                 }
             elif path == "/jsonrpc":
                 result = await self._jsonrpc(
-                    params.get("service"), params.get("method"), params.get("args", [])
+                    params.get("service"), params.get("method"), params.get("args", []), arrived
                 )
             else:
                 return "404 NOT FOUND", {"error": f"no route {path}"}
@@ -151,7 +152,7 @@ class OdooPeer:
             return "200 OK", _error(rid, exc.name, str(exc))
         return "200 OK", {"jsonrpc": "2.0", "id": rid, "result": result}
 
-    async def _jsonrpc(self, service: str, method: str, args: list[Any]) -> Any:
+    async def _jsonrpc(self, service: str, method: str, args: list[Any], arrived: float) -> Any:
         if service == "common" and method == "login":
             db, login, password = args
             return self._uids[login] if db == self.db and self.users.get(login) == password else False
@@ -165,7 +166,8 @@ class OdooPeer:
         if db != self.db or login is None or self.users.get(login) != password:
             raise OdooError("odoo.exceptions.AccessDenied", "Access Denied")
         if self.latency:
-            await asyncio.sleep(self.latency)
+            # The latency is the server's time per call from the request's arrival, parsing included.
+            await asyncio.sleep(max(0.0, arrived + self.latency - asyncio.get_running_loop().time()))
         if self.fail_next > 0:
             self.fail_next -= 1
             raise OdooError(
