@@ -82,6 +82,8 @@ class Bus:
         """
         heads: dict[str, str] = {}
         parts: list[str] = []
+        add = parts.append
+        names = _NAME_BULKS
         count = 0
         for stream, fields in items:
             head = heads.get(stream)
@@ -91,10 +93,16 @@ class Bus:
                     f"$4\r\nXADD\r\n${_blen(key)}\r\n{key}\r\n$6\r\nMAXLEN\r\n$1\r\n~\r\n"
                     f"${len(maxlen)}\r\n{maxlen}\r\n$1\r\n*\r\n"
                 )
-            parts.append(f"*{6 + 2 * len(fields)}\r\n")
-            parts.append(head)
+            add(f"*{6 + 2 * len(fields)}\r\n")
+            add(head)
             for name, value in fields.items():
-                parts.append(f"${_blen(name)}\r\n{name}\r\n${_blen(value)}\r\n{value}\r\n")
+                name_bulk = names.get(name)
+                if name_bulk is None:
+                    name_bulk = f"${_blen(name)}\r\n{name}\r\n"
+                    if len(names) < _NAME_BULKS_MAX:
+                        names[name] = name_bulk
+                add(name_bulk)
+                add(f"${len(value) if value.isascii() else len(value.encode())}\r\n{value}\r\n")
             count += 1
         if not count:
             return []
@@ -154,6 +162,12 @@ class Bus:
             pipe.expire(key, self.settings.bus_reply_ttl_s)
         entry_id, _ = await pipe.execute()
         return entry_id
+
+
+# Field names repeat from entry to entry (AMI header names): their RESP form is made once. Bounded, since a
+# peer could send endless new names.
+_NAME_BULKS: dict[str, str] = {}
+_NAME_BULKS_MAX = 4096
 
 
 def _blen(text: str) -> int:
