@@ -88,7 +88,7 @@ class OdooProcess:
     """The Odoo JSON-RPC peer in a process of its own, as a real Odoo is: nothing it does shares the bench's
     event loop. What it receives is read back from its record file (one JSON line per item)."""
 
-    def __init__(self, latency_ms: float, record_keys: str = "PeerSeq,@id,@entry") -> None:
+    def __init__(self, latency_ms: float, keys: str = "PeerSeq,@id,@entry", close: bool = False) -> None:
         self.port = free_port()
         self.db = "demo"
         self.url = f"http://127.0.0.1:{self.port}"
@@ -99,7 +99,8 @@ class OdooProcess:
         self.received: list[dict] = []
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "peers.odoo_peer", "--port", str(self.port), "--db", self.db, "--quiet"]
-            + ["--latency-ms", str(latency_ms), "--record", str(self._record), "--record-keys", record_keys],
+            + ["--latency-ms", str(latency_ms), "--record", str(self._record), "--record-keys", keys]
+            + (["--close"] if close else []),
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -18,6 +18,7 @@ async def serve(args: argparse.Namespace, record: IO[str] | None) -> None:
         latency=args.latency_ms / 1000,
         verbose=not args.quiet,
         record=record,
+        keep_alive=not args.close,
         record_keys=tuple(k for k in args.record_keys.split(",") if k),
     ).start()
     logging.getLogger("odoo_peer").info("Odoo JSON-RPC peer on %s (db %s, user asterisk1)", peer.url, args.db)
@@ -32,6 +33,9 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every call, like a real Odoo")
     parser.add_argument("--record", help="append one JSON line per received item to this file")
     parser.add_argument("--record-keys", default="", help="item keys to record, comma-separated")
+    parser.add_argument(
+        "--close", action="store_true", help="close the connection after every answer, as Odoo's server does"
+    )
     parser.add_argument("--quiet", action="store_true", help="no line per call")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
