@@ -1,8 +1,9 @@
 """A urllib opener for odoorpc that keeps its HTTP connection to Odoo open between calls.
 
-urllib (which odoorpc uses) closes the connection after every request, so each batch paid a TCP handshake and
-Odoo's threaded server a new thread. Odoo's werkzeug server speaks HTTP/1.1 keep-alive, as do the proxies
-put in front of it; one connection per bridge is reused for as long as the server keeps it.
+urllib (which odoorpc uses) closes the connection after every request, so each batch paid a new connection,
+and over HTTPS a TLS handshake. A proxy in front of Odoo (nginx) or a hosted Odoo keeps connections open; the
+bridge then reuses one for as long as the server keeps it. Odoo's own server (werkzeug) closes after every
+answer (`Connection: close`): the connection is then made anew for each call, as before.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import urllib.request
 from http.cookiejar import CookieJar
 from urllib.response import addinfourl
 
-# A reused connection the server has closed meanwhile fails like this before any answer: the request was not
-# read, so sending it once more on a new connection is safe.
+# A reused connection the server closed while idle fails like this before any answer: the request is sent
+# once more on a new connection. Should the server have read it after all, this is the bus's at-least-once
+# delivery again: events and console commands are stored once by `@id`, files, bans and flags end the same.
 _STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 
