@@ -102,6 +102,7 @@ class Bus:
                     if len(names) < _NAME_BULKS_MAX:
                         names[name] = name_bulk
                 add(name_bulk)
+                # _blen(value), inlined: this line runs for every field of every event.
                 add(f"${len(value) if value.isascii() else len(value.encode())}\r\n{value}\r\n")
             count += 1
         if not count:

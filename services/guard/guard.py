@@ -39,6 +39,7 @@ from services.bus import (
     keys,
     parse_iso,
 )
+from services.bus.bus import _sleep
 
 from .config import GuardSettings
 from .firewall import Backend, FirewallError
@@ -73,6 +74,14 @@ def iso(ts: float) -> str:
     if _last_iso[0] != ts:
         _last_iso = (ts, datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
     return _last_iso[1]
+
+
+def _write_hash(pipe: Any, key: str, values: dict[str, str | None]) -> None:
+    """Queue on `pipe` the writes that make hash `key` hold `values`: HSET the strings, HDEL the Nones."""
+    if kept := {k: v for k, v in values.items() if v is not None}:
+        pipe.hset(key, mapping=kept)
+    if gone := [k for k, v in values.items() if v is None]:
+        pipe.hdel(key, *gone)
 
 
 def _stream_id(entry_id: str) -> tuple[int, int]:
@@ -130,13 +139,6 @@ class BanRecord:
             "offence": str(self.offence),
             "source": _text(self.source),
         }
-
-
-async def _pause(seconds: float, stop: asyncio.Event) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass
 
 
 class Guard:
@@ -307,16 +309,13 @@ class Guard:
                 bans[record.address] = None
                 fields["reason"] = item[2]
             messages.append((keys.TO_ODOO, fields))
-        offences = {a: self.rules.offences.get(a) for a in bans}
+        offences: dict[str, str | None] = {}  # "count:last", None once forgiven
+        for address in bans:
+            known = self.rules.offences.get(address)
+            offences[address] = None if known is None else f"{known[0]}:{known[1]}"
         pipe = self.bus.redis.pipeline(transaction=False)
-        if kept := {a: v for a, v in bans.items() if v is not None}:
-            pipe.hset(self.bus.key(BANS), mapping=kept)
-        if gone := [a for a, v in bans.items() if v is None]:
-            pipe.hdel(self.bus.key(BANS), *gone)
-        if known := {a: f"{o[0]}:{o[1]}" for a, o in offences.items() if o is not None}:
-            pipe.hset(self.bus.key(OFFENCES), mapping=known)
-        if forgiven := [a for a, o in offences.items() if o is None]:
-            pipe.hdel(self.bus.key(OFFENCES), *forgiven)
+        _write_hash(pipe, self.bus.key(BANS), bans)
+        _write_hash(pipe, self.bus.key(OFFENCES), offences)
         if acl is not None:
             pipe.set(self.bus.key(ACL), acl)
         try:
@@ -330,10 +329,7 @@ class Guard:
         """The sliding windows and the cursor, in one transaction (so they always agree)."""
         dirty = self.rules.take_dirty_json()
         pipe = self.bus.redis.pipeline(transaction=True)
-        if kept := {a: v for a, v in dirty.items() if v is not None}:
-            pipe.hset(self.bus.key(SOURCES), mapping=kept)
-        if gone := [a for a, v in dirty.items() if v is None]:
-            pipe.hdel(self.bus.key(SOURCES), *gone)
+        _write_hash(pipe, self.bus.key(SOURCES), dirty)
         pipe.set(self.bus.key(CURSOR), f"{self.cursor[0]}-{self.cursor[1]}")
         try:
             await pipe.execute()
@@ -571,7 +567,7 @@ class Guard:
                 redis_state.set("unreachable; will retry", logging.WARNING, error=str(exc))
             if stopping:
                 return
-            await _pause(self.tick, stop)
+            await _sleep(self.tick, stop)
 
     def figures(self) -> dict[str, str]:
         return {
@@ -598,7 +594,7 @@ class Guard:
                 return True
             except REDIS_DOWN as exc:
                 self.log.warning("cannot read the guard state from Redis; retrying", error=str(exc))
-                await _pause(delay, stop)
+                await _sleep(delay, stop)
                 delay = min(delay * 2, 5.0)
         return False
 

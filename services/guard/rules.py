@@ -10,7 +10,7 @@ import ipaddress
 import json
 import socket
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -134,6 +134,16 @@ class _Source:
 
 def _state(s: _Source) -> dict[str, Any]:
     return {"f": list(s.failures), "c": list(s.challenges), "k": s.known_until, "s": s.seen}
+
+
+def _state_json(s: _Source) -> str:
+    """json.dumps(_state(s)), compact, built directly: it runs over every address seen in the last second."""
+    # repr() of a finite float is JSON's own form; inf and nan (never times, but who knows) have an n.
+    text = (
+        f'{{"f":[{",".join(map(repr, s.failures))}],"c":[{",".join(map(repr, s.challenges))}],'
+        f'"k":{s.known_until!r},"s":{s.seen!r}}}'
+    )
+    return json.dumps(_state(s), separators=(",", ":")) if "n" in text else text
 
 
 def _networks(values: Iterable[str]) -> list[IPNetwork]:
@@ -276,22 +286,22 @@ class Rules:
         self.offences[address] = (count + 1, now)
         return count + 1
 
-    def _ban(self, address: str, reason: str, count: int, now: float) -> Ban:
-        offence = self._next_offence(address, now)
+    def _banned(self, address: str, now: float) -> int:
+        """The address is banned from now: its window is dropped; returns its offence number."""
         self.banned.add(address)
         self.sources.pop(address, None)
         self.dirty.add(address)
+        return self._next_offence(address, now)
+
+    def _ban(self, address: str, reason: str, count: int, now: float) -> Ban:
+        offence = self._banned(address, now)
         if offence > 1:
             reason = f"{reason} (offence {offence})"
         return Ban(address, reason, count, self._bantime(offence), offence)
 
     def manual_ban(self, address: str, seconds: float, reason: str, now: float) -> Ban:
         """A ban a person asked for: their length, still counted as an offence."""
-        offence = self._next_offence(address, now)
-        self.banned.add(address)
-        self.sources.pop(address, None)
-        self.dirty.add(address)
-        return Ban(address, reason, 0, max(seconds, 0.0), offence)
+        return Ban(address, reason, 0, max(seconds, 0.0), self._banned(address, now))
 
     def released(self, address: str, *, forgive: bool = False) -> None:
         """The ban ended (expiry or unban): the address starts again from a clean count.
@@ -334,31 +344,18 @@ class Rules:
 
     def take_dirty(self) -> dict[str, dict[str, Any] | None]:
         """Sources changed since the last call: address -> its state, or None when it is gone."""
-        out: dict[str, dict[str, Any] | None] = {}
-        for address in self.dirty:
-            s = self.sources.get(address)
-            out[address] = None if s is None else _state(s)
-        self.dirty = set()
-        return out
+        return self._take_dirty(_state)
 
     def take_dirty_json(self) -> dict[str, str | None]:
-        """take_dirty() with each state as the JSON json.dumps would write (compact), built directly: this
-        runs over every address seen in the last second."""
-        out: dict[str, str | None] = {}
+        """take_dirty() with each state as the JSON json.dumps would write (compact)."""
+        return self._take_dirty(_state_json)
+
+    def _take_dirty(self, form: Callable[[_Source], Any]) -> dict[str, Any]:
         sources = self.sources
+        out = {}
         for address in self.dirty:
             s = sources.get(address)
-            if s is None:
-                out[address] = None
-                continue
-            # repr() of a finite float is JSON's own form; inf and nan (never times, but who knows) have an n.
-            text = (
-                f'{{"f":[{",".join(map(repr, s.failures))}],"c":[{",".join(map(repr, s.challenges))}],'
-                f'"k":{s.known_until!r},"s":{s.seen!r}}}'
-            )
-            if "n" in text:
-                text = json.dumps(_state(s), separators=(",", ":"))
-            out[address] = text
+            out[address] = None if s is None else form(s)
         self.dirty = set()
         return out
 
