@@ -12,11 +12,12 @@ import httpx
 import pytest
 import websockets
 
-from services.bus import Bus
+from services.bus import Bus, Status
 from services.console.config import ConsoleSettings
 from services.console.console import Console
 from services.console.sessions import COOKIE
 from tests.ami_gateway.conftest import Running, running  # noqa: F401 - `running` is a fixture used here
+from tests.bus.helpers import eventually
 from tests.conftest import free_port
 
 
@@ -60,13 +61,12 @@ async def start_console(redis_url: str, prefix: str, **overrides: Any) -> Runnin
     console = Console(settings, bus)
     stop = asyncio.Event()
     task = asyncio.create_task(console.run(stop))
-    for _ in range(400):
-        if console.status.fields.get("ready") == "1":
-            break
-        await asyncio.sleep(0.025)
-    else:
-        raise AssertionError("the console never became ready")
+    await eventually(lambda: _says(console.status, "ready", "1"), timeout=10)
     return RunningConsole(console, bus, f"http://127.0.0.1:{port}", stop, task)
+
+
+async def _says(status: Status, name: str, value: str) -> bool:
+    return status.fields.get(name) == value
 
 
 async def stop_console(run: RunningConsole) -> None:
@@ -95,10 +95,7 @@ async def make_console(redis_url: str, prefix: str) -> AsyncIterator[ConsoleFact
 @pytest.fixture
 async def gateway(running: Running) -> Running:  # noqa: F811 - the fixture imported above
     """The gateway of tests/ami_gateway, once it reports Asterisk connected (what the console reads)."""
-    for _ in range(400):
-        if running.gateway.status.fields.get("ami_connected") == "1":
-            break
-        await asyncio.sleep(0.025)
+    await eventually(lambda: _says(running.gateway.status, "ami_connected", "1"), timeout=10)
     return running
 
 

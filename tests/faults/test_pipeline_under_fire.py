@@ -21,7 +21,7 @@ from peers.ami_peer import AmiPeer, attack, demo_calls, good_client
 from peers.ami_peer.server import Pairs
 from peers.odoo_peer import DEFAULT_MAP, OdooPeer
 from services.guard.rules import FAILURES, parse_remote_address
-from tests.conftest import RedisServer, free_port
+from tests.conftest import RedisServer
 
 from .harness import Pipeline
 
@@ -57,22 +57,17 @@ def workload(done: asyncio.Event) -> Iterator[Pairs]:
 
 
 @pytest.fixture
-async def pipeline(tmp_path: Path) -> Any:
-    store = tmp_path / "redis"
-    store.mkdir()
-    redis_server = RedisServer(free_port(), store, appendonly=True)
-    redis_server.start()
+async def pipeline(tmp_path: Path, own_redis: RedisServer) -> Any:
     ami = await AmiPeer(login_failure_delay=0.05, tag_events=True).start()
     odoo = await OdooPeer().start()
     odoo.reject = rejected
     logs = tmp_path / "logs"
     logs.mkdir()
-    pipe = Pipeline(redis_server, ami, odoo, logs)
+    pipe = Pipeline(own_redis, ami, odoo, logs)
     yield pipe
     pipe.stop_all()
     await ami.stop()
     await odoo.stop()
-    redis_server.stop()
 
 
 async def faults(pipe: Pipeline, log: list[str]) -> None:

@@ -104,11 +104,7 @@ async def test_a_batch_partly_counted_already_counts_only_its_new_entries(
         await asyncio.sleep(0.01)  # the next entry id is past the made-up one
         await publish_security(run.bus, failures[:1])
         await eventually(run.has("203.0.113.11"))  # the 5th
-
-        async def published() -> bool:
-            return bool(await run.to_odoo("guard.ban"))
-
-        await eventually(published)  # stored and published right after the firewall took it
+        await eventually(lambda: _published(run, 1))  # stored and published right after the firewall took it
         (ban,) = await run.to_odoo("guard.ban")
         assert ban["count"] == "5"
     finally:
@@ -249,11 +245,7 @@ async def test_manual_ban_and_unban_from_odoo(redis_url: str, prefix: str) -> No
     assert 110 < run.backend.banned["192.0.2.51"] <= 120
     await run.command("unban", {"address": "192.0.2.50"})
     await eventually(run.lacks("192.0.2.50"))
-
-    async def unbanned() -> bool:
-        return bool(await run.to_odoo("guard.unban"))
-
-    await eventually(unbanned)
+    await eventually(lambda: _published(run, 1, "guard.unban"))
     (unban,) = await run.to_odoo("guard.unban")
     assert unban["address"] == "192.0.2.50" and "admin" in unban["reason"]
     assert "192.0.2.51" in run.backend.banned

@@ -146,12 +146,9 @@ def drop_rules(kind: str, n: Net) -> int:
     return sum(n.exec(tool, "-S", "INPUT").stdout.count("DROP") for tool in ("iptables", "ip6tables"))
 
 
-async def wait_for(check: Callable[[], bool], timeout: float = 10) -> None:
-    end = time.monotonic() + timeout
-    while not await asyncio.to_thread(check):
-        if time.monotonic() > end:
-            raise AssertionError(f"not true after {timeout} s")
-        await asyncio.sleep(0.1)
+async def wait_for(check: Callable[[], bool]) -> None:
+    """`eventually` for a check that runs commands in the namespaces (blocking: off the event loop)."""
+    await eventually(lambda: asyncio.to_thread(check), timeout=10, every=0.1)
 
 
 @pytest.mark.parametrize("kind", ["nftables", "ipset"])
