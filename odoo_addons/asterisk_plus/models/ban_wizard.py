@@ -78,9 +78,7 @@ class BanWizard(models.TransientModel):
         self.ensure_one()
         if not self.env.user.has_group("asterisk_plus.group_admin"):
             raise AccessError(_("Only Asterisk admins may ban an address"))
-        address = normalize_address(self.address)
-        if address is None:
-            raise ValidationError(_("%s is not an IP address", self.address))
+        address = normalize_address(self.address)  # valid: _check_address held when the wizard was saved
         allowed = self._allowed_by_access_list(address)
         if allowed:
             raise UserError(

@@ -274,13 +274,7 @@ class TestConsoleHistory(RedisCase):
 class TestClickToCall(RedisCase):
     def test_originate_rings_the_users_extension_then_dials_the_number(self):
         self.need_redis()
-        user = self.env["res.users"].create(
-            {
-                "name": "Agent 102",
-                "login": "agent102",
-                "groups_id": [(6, 0, [self.env.ref("asterisk_plus.group_user").id])],
-            }
-        )
+        user = self._user("agent102", "asterisk_plus.group_user").user
         self.env["asterisk_plus.user"].create(
             {"user_id": user.id, "extension": "102", "channel": "PJSIP/102", "server_id": self.server.id}
         )
