@@ -101,8 +101,9 @@ class ConfFile(models.Model):
         server = self.env["asterisk_plus.server"]._for_bridge(server_name)
         if server.update_direction != "odoo_to_asterisk" or not server.initial_update_done:
             raise AccessError(_("%s takes no files from Odoo at start", server.name))
-        plan = dict(request or {}, **{"@type": "conf.plan"}) if isinstance(request, dict) else {}
-        if not bus.on_bus(server, "commands:odoo_bridge", [plan], ("@id", "@type"))[0]:
+        # The request's @id is random (the bridge has it from the bus): an entry id alone is guessable.
+        plan = dict(request, **{"@type": "conf.plan"}) if isinstance(request, dict) else {}
+        if not plan.get("@id") or not bus.on_bus(server, "commands:odoo_bridge", [plan], ("@id", "@type"))[0]:
             raise AccessError(_("Odoo's files go only to a conf.plan request on the bus of %s", server.name))
         domain = [("server_id", "=", server.id)] + (
             [("changed_since_sync", "=", True)] if only_changed else []

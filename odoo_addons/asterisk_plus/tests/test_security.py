@@ -266,7 +266,7 @@ class TestSystemAccountConfFiles(SecurityCase):
         self.assertEqual(self.conf("extensions.conf").content, "[default]\n")
         self.assertFalse(self.conf("planted.conf"))
         # The end of the initial update: only from the bus, and it closes the door.
-        done = {"@type": "conf.initial_done", "@server": "asterisk1", "@id": "done-1", "Message": "2 file(s)"}
+        done = {"@type": "conf.initial_done", "@server": "asterisk1", "Message": "2 file(s)"}  # no @id
         server_model = self.as_system["asterisk_plus.server"]
         [forged] = server_model.bridge_on_initial_done("asterisk1", [dict(done, **{"@entry": "1-0"})])
         self.assertEqual(forged["status"], "error")
@@ -302,11 +302,15 @@ class TestSystemAccountConfFiles(SecurityCase):
             },
         )
         test = self.on_bus("commands:odoo_bridge", {"@type": "test", "@server": "asterisk1", "@id": "b" * 32})
+        no_id = self.on_bus("commands:odoo_bridge", {"@type": "conf.plan", "@server": "asterisk1"})
         for request in (
             None,
             {"@entry": plan["@entry"], "@id": "c" * 32},
             {"@entry": test["@entry"], "@id": test["@id"]},
             {"@entry": "1-0", "@id": "a" * 32},
+            {
+                "@entry": no_id["@entry"]
+            },  # an entry id is guessable: the random @id is what proves the request
         ):
             with self.subTest(request=request), self.assertRaises(AccessError):
                 files.bridge_get_files("asterisk1", False, request)
