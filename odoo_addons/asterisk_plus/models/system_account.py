@@ -53,6 +53,7 @@ class AsteriskServerSystemAccount(models.Model):
         "res.users",
         string="System account",
         readonly=True,
+        copy=False,  # a copied server makes its own
         ondelete="restrict",
         help="The portal user the agent logs in with (ODOO_USER), made with the server. "
         "Use it for nothing else.",
