@@ -12,6 +12,7 @@
         "security/security.xml",
         "security/ir.model.access.csv",
         "data/system_account.xml",
+        "data/system_account_mark.xml",
         "data/event_map.xml",
         "views/ban_views.xml",
         "views/console_command_views.xml",

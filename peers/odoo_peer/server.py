@@ -183,6 +183,10 @@ class OdooPeer:
         if model == "asterisk_plus.server" and method == "bridge_ping":
             return {"ok": True, "db": self.db, "login": login}
         if model == "asterisk_plus.conf" and method == "bridge_get_files":
+            request = args[2] if len(args) > 2 else None
+            if not isinstance(request, dict) or not request.get("@entry") or not request.get("@id"):
+                # The module looks the conf.plan request up on the bus and refuses without one.
+                raise OdooError("odoo.exceptions.AccessError", "Odoo's files go only to a conf.plan request")
             return [{"name": n, "content": c} for n, c in sorted(self.files.items())]
         if method.startswith("bridge_on_") or method == "on_ami_events":
             server, items = args

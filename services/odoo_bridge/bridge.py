@@ -197,7 +197,11 @@ class Bridge:
         config = self.config or {}
         plan = {k: config.get(k) for k in ("initial_update_done", "update_direction", "sync_at_start")}
         if config.get("update_direction") == "odoo_to_asterisk" and config.get("initial_update_done"):
-            plan["files"] = await self.call("asterisk_plus.conf", "bridge_get_files", self.bus.server, False)
+            # Odoo hands its files (secrets included) only to a conf.plan it finds on the bus.
+            request = {"@entry": entry.id, "@id": entry.msg_id}
+            plan["files"] = await self.call(
+                "asterisk_plus.conf", "bridge_get_files", self.bus.server, False, request
+            )
         await self.bus.reply(entry, payload=plan)
 
     async def run(self, stop: asyncio.Event) -> None:

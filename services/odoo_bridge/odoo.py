@@ -13,7 +13,7 @@ import odoorpc
 
 from services.bus import Log
 
-from .config import BridgeSettings
+from .config import DEFAULT_ODOO_PASSWORD, BridgeSettings
 from .keepalive import KeepAliveOpener
 
 
@@ -45,6 +45,7 @@ class OdooClient:
         self._opener: KeepAliveOpener | None = None
         self.version = ""
         self._lock = asyncio.Lock()
+        self._warned_default_password = False
 
     def _connect(self) -> odoorpc.ODOO:
         url = urlparse(self.settings.odoo_url)
@@ -60,6 +61,14 @@ class OdooClient:
         )
         odoo.login(self.settings.odoo_db, self.settings.odoo_user, self.settings.odoo_password)
         self.version = odoo.version
+        if self.settings.odoo_password == DEFAULT_ODOO_PASSWORD and not self._warned_default_password:
+            self._warned_default_password = True  # once per process, not at every new login
+            self.log.warning(
+                "the system account still has the seed's default password: anyone who reaches Odoo can act "
+                "as the agent",
+                user=self.settings.odoo_user,
+                hint="set a new Password in the Asterisk server form, then the same ODOO_PASSWORD",
+            )
         return odoo
 
     def _execute(self, model: str, method: str, args: list[Any]) -> Any:

@@ -48,3 +48,46 @@ def test_the_bridge_contract_methods_exist() -> None:
 def test_the_system_account_is_created_without_update() -> None:
     root = ElementTree.parse(MODULE / "data" / "system_account.xml").getroot()
     assert root.get("noupdate") == "1"
+
+
+def _functions(path: Path) -> dict[str, ast.FunctionDef]:
+    return {
+        node.name: node for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.FunctionDef)
+    }
+
+
+def _calls(node: ast.AST) -> set[str]:
+    return {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+
+
+def test_every_button_method_checks_the_admin_group_first() -> None:
+    """A button hidden from a group is still a public method anyone may call over RPC."""
+    checked = 0
+    for name in ("server.py", "conf.py", "ban.py", "ban_wizard.py"):
+        for method, node in _functions(MODULE / "models" / name).items():
+            if method.startswith("action_"):
+                body = node.body[1:] if ast.get_docstring(node) else node.body
+                first = body[0]
+                assert "require_admin" in _calls(first), f"{name} {method}"
+                checked += 1
+    assert checked >= 10
+
+
+def test_the_admin_buttons_carry_the_admin_group() -> None:
+    form = ElementTree.parse(MODULE / "views" / "server_views.xml").getroot().find(".//form")
+    conf = ElementTree.parse(MODULE / "views" / "conf_views.xml").getroot()
+    bans = ElementTree.parse(MODULE / "views" / "ban_views.xml").getroot().find(".//record[@id='ban_list']")
+    buttons = form.findall(".//button") + conf.findall(".//button") + bans.findall(".//button")
+    assert len(buttons) >= 12
+    for button in buttons:
+        assert button.get("groups") == "asterisk_plus.group_admin", button.attrib
+
+
+def test_the_system_account_is_read_only_and_the_bus_url_for_admins_in_the_server_form() -> None:
+    form = ElementTree.parse(MODULE / "views" / "server_views.xml").getroot().find(".//form")
+    assert form.find(".//field[@name='user_id']").get("readonly") == "1"
+    banner = form.find("./div[@role='alert']")
+    assert banner.get("invisible") == "not default_password_in_use"
+    source = (MODULE / "models" / "server.py").read_text()
+    redis_url = source[source.index("redis_url = fields.Char(") :].split("\n    )", 1)[0]
+    assert 'groups="asterisk_plus.group_admin"' in redis_url

@@ -4,6 +4,9 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from . import bus
+from .ban_wizard import normalize_address
+from .call import parse_at
+from .rights import require_admin
 
 
 class Ban(models.Model):
@@ -23,29 +26,44 @@ class Ban(models.Model):
     def bridge_on_bans(self, server_name, items):
         server = self.env["asterisk_plus.server"]._for_bridge(server_name)
         bans = self.sudo().with_context(active_test=False)
+        results = []
         for item in items:
-            current = bans.search(
-                [("server_id", "=", server.id), ("address", "=", item.get("address")), ("active", "=", True)]
-            )
-            if item.get("@type") == "guard.unban":
-                current.write({"active": False})
+            try:
+                values = self._values_from_item(item)
+            except (ValueError, TypeError) as exc:
+                results.append({"status": "error", "error": f"{type(exc).__name__}: {exc}"})
                 continue
-            until = item.get("until") or False
-            if until:
-                until = until.replace("T", " ").rstrip("Z").split(".")[0]
-            current.write({"active": False})
-            bans.create(
-                {
-                    "address": item.get("address"),
-                    "server_id": server.id,
-                    "reason": item.get("reason"),
-                    "count": int(item.get("count") or 0),
-                    "until": until,
-                }
+            current = bans.search(
+                [("server_id", "=", server.id), ("address", "=", values["address"]), ("active", "=", True)]
             )
-        return [{"status": "ok"} for _item in items]
+            current.write({"active": False})
+            if item["@type"] == "guard.ban":
+                bans.create(dict(values, server_id=server.id))
+            results.append({"status": "ok"})
+        return results
+
+    @api.model
+    def _values_from_item(self, item):
+        """A ban or unban as the guard sends it, or ValueError: the system account records nothing else."""
+        if item.get("@type") not in ("guard.ban", "guard.unban"):
+            raise ValueError(f"@type {item.get('@type')!r} is neither guard.ban nor guard.unban")
+        address = normalize_address(item.get("address"))
+        if address is None:
+            raise ValueError(f"{item.get('address')!r} is not an IP address")
+        if item["@type"] == "guard.unban":
+            return {"address": address}
+        count = int(item.get("count") or 0)
+        if count < 0:
+            raise ValueError(f"count {count} is negative")
+        return {
+            "address": address,
+            "reason": str(item.get("reason") or "")[:500],
+            "count": count,
+            "until": parse_at(item.get("until")) or False,
+        }
 
     def action_unban(self):
+        require_admin(self.env, _("unban an address"))
         for ban in self:
             bus.publish_after_commit(
                 self.env,

@@ -1,9 +1,10 @@
 import ipaddress
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from . import bus
+from .rights import require_admin
 
 
 def normalize_address(text):
@@ -75,9 +76,8 @@ class BanWizard(models.TransientModel):
         return None
 
     def action_ban(self):
+        require_admin(self.env, _("ban an address"))
         self.ensure_one()
-        if not self.env.user.has_group("asterisk_plus.group_admin"):
-            raise AccessError(_("Only Asterisk admins may ban an address"))
         address = normalize_address(self.address)  # valid: _check_address held when the wizard was saved
         allowed = self._allowed_by_access_list(address)
         if allowed:

@@ -151,7 +151,9 @@ class Call(models.Model):
         """The user whose extension rings sees who is calling."""
         exten = item.get("DialString") or item.get("DestCallerIDNum") or ""
         pbx_user = (
-            self.env["asterisk_plus.user"].sudo().search([("extension", "=", exten.split("@")[0])], limit=1)
+            self.env["asterisk_plus.user"]
+            .sudo()
+            .search([("server_id", "=", call.server_id.id), ("extension", "=", exten.split("@")[0])], limit=1)
         )
         if not pbx_user:
             return

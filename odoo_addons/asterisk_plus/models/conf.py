@@ -1,8 +1,17 @@
 import json
+import logging
+import re
 
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 
 from . import bus
+from .rights import require_admin
+
+_logger = logging.getLogger(__name__)
+
+# The file names conf_sync writes (services/conf_sync/files.py NAME): nothing else is kept.
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*\.conf$")
 
 
 class ConfFile(models.Model):
@@ -28,31 +37,74 @@ class ConfFile(models.Model):
 
     @api.model
     def bridge_on_files(self, server_name, items):
+        """Files from the agent, each taken only where Odoo asked for Asterisk's files (see _refusal)."""
         server = self.env["asterisk_plus.server"]._for_bridge(server_name)
         files = self.sudo().with_context(from_agent=True)
+        pending = server._pending_conf_request()
         results = []
-        for item in items:
-            data = json.loads(item.get("@json") or "{}")
-            existing = files.search([("server_id", "=", server.id), ("name", "=", data.get("name"))], limit=1)
+        for item, seen in zip(items, bus.on_bus(server, "to_odoo", items), strict=True):
+            try:
+                data = json.loads(item.get("@json") or "{}")
+            except ValueError:
+                data = None
+            refusal = self._refusal(server, item, data, seen, pending)
+            if refusal:
+                _logger.warning("conf file refused: %s (%s %s)", refusal, server.name, item.get("@id"))
+                results.append({"status": "error", "error": refusal})
+                continue
+            existing = files.search([("server_id", "=", server.id), ("name", "=", data["name"])], limit=1)
+            if existing and data.get("mode") == "keep_existing":
+                results.append({"status": "ok"})
+                continue
             values = {
-                "content": data.get("content", ""),
+                "content": data["content"],
                 "synced_at": fields.Datetime.now(),
                 "sync_direction": "to_odoo",
                 "changed_since_sync": False,
             }
-            if existing and data.get("mode") == "keep_existing":
-                results.append({"status": "ok"})
-                continue
             if existing:
                 existing.write(values)
             else:
-                files.create(dict(values, name=data.get("name"), server_id=server.id))
+                files.create(dict(values, name=data["name"], server_id=server.id))
             results.append({"status": "ok"})
         return results
 
     @api.model
-    def bridge_get_files(self, server_name, only_changed=False):
+    def _refusal(self, server, item, data, seen, pending):
+        """Why a file from the agent is not taken, or "". Content is taken as the answer to the Download Odoo
+        asked for (its request id), while the initial update is pending (new files only), or when Asterisk is
+        the source of truth (update direction Asterisk -> Odoo); always from the bus, never from the system
+        account's password alone."""
+        if not seen or item.get("@type") != "conf.file":
+            return "no such conf.file on the bus"
+        if not isinstance(data, dict) or not isinstance(data.get("content"), str):
+            return "no file in @json"
+        if not isinstance(data.get("name"), str) or not NAME.match(data["name"]):
+            return f"refused file name {data.get('name')!r}: only plain names ending in .conf"
+        if data.get("mode") not in ("overwrite", "keep_existing"):
+            return f"unknown mode {data.get('mode')!r}"
+        if pending and item.get("@request") == pending:
+            return ""
+        if data["mode"] == "keep_existing" and not server.initial_update_done:
+            return ""
+        if server.update_direction == "asterisk_to_odoo":
+            return ""
+        return (
+            "Odoo did not ask for this file: no Download awaits it, the initial update is done and "
+            "the update direction is Odoo -> Asterisk"
+        )
+
+    @api.model
+    def bridge_get_files(self, server_name, only_changed=False, request=None):
+        """Odoo's files for the agent's start (update direction Odoo -> Asterisk), for the `conf.plan` request
+        on the bus that the bridge answers: `request` is its `{"@entry", "@id"}`."""
         server = self.env["asterisk_plus.server"]._for_bridge(server_name)
+        if server.update_direction != "odoo_to_asterisk" or not server.initial_update_done:
+            raise AccessError(_("%s takes no files from Odoo at start", server.name))
+        # The request's @id is random (the bridge has it from the bus): an entry id alone is guessable.
+        plan = dict(request, **{"@type": "conf.plan"}) if isinstance(request, dict) else {}
+        if not plan.get("@id") or not bus.on_bus(server, "commands:odoo_bridge", [plan], ("@id", "@type"))[0]:
+            raise AccessError(_("Odoo's files go only to a conf.plan request on the bus of %s", server.name))
         domain = [("server_id", "=", server.id)] + (
             [("changed_since_sync", "=", True)] if only_changed else []
         )
@@ -60,6 +112,7 @@ class ConfFile(models.Model):
 
     def action_apply_changes(self):
         """Upload only the files edited in Odoo since the last sync, then reload."""
+        require_admin(self.env, _("upload .conf files"))
         for server in self.mapped("server_id") or self.env["asterisk_plus.server"].search([]):
             changed = self.search([("server_id", "=", server.id), ("changed_since_sync", "=", True)])
             if not changed:

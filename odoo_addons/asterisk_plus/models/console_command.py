@@ -3,6 +3,7 @@ import logging
 from odoo import api, fields, models
 
 from .call import parse_at
+from .rights import ADMIN
 
 _logger = logging.getLogger(__name__)
 
@@ -63,13 +64,18 @@ class ConsoleCommand(models.Model):
         status = item.get("status") or "ok"
         if status not in ("ok", "error"):
             raise ValueError(f"status {status!r} is neither ok nor error")
+        # The console is for Asterisk admins alone: a command in anyone else's name did not come from it.
         uid = int(item.get("@uid") or 0)
         user = self.env["res.users"].sudo().browse(uid).exists() if uid > 0 else self.env["res.users"]
+        if not user or not user.has_group(ADMIN):
+            raise ValueError(f"user {uid} is not an Asterisk administrator: the console is not theirs")
+        if item.get("@user") and item["@user"] != user.login:
+            raise ValueError(f"@user {item['@user']!r} is not the login of user {uid}")
         return {
             "server_id": server.id,
             "entry_id": entry_id,
-            "user_id": user.id or False,
-            "login": item.get("@user") or user.login or False,
+            "user_id": user.id,
+            "login": user.login,
             "command": command,
             "status": status,
             "output": item.get("output") or "",

@@ -1,15 +1,20 @@
+import json
 import logging
+import secrets
 import time
+from datetime import timedelta
 
 import pytz
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
 
 from . import bus
+from .rights import require_admin
 
 _logger = logging.getLogger(__name__)
 
 BUTTON_TIMEOUT = 10
+# How long the answer to a Download is awaited: the agent may be down when the button is pressed.
+CONF_REQUEST_TTL = 3600
 
 
 class AsteriskServer(models.Model):
@@ -20,20 +25,6 @@ class AsteriskServer(models.Model):
         required=True,
         default="asterisk1",
         help="The server's bus name: the same as the agent's AGENT_SERVER.",
-    )
-    user_id = fields.Many2one(
-        "res.users",
-        string="System account",
-        required=True,
-        ondelete="restrict",
-        help="The Odoo account the agent logs in with. Use it for nothing else.",
-    )
-    password = fields.Char(
-        compute="_compute_password",
-        inverse="_inverse_password",
-        store=False,
-        help="Set a new password for the system account. Then set the same value as the "
-        "agent's ODOO_PASSWORD.",
     )
     country_id = fields.Many2one(
         "res.country",
@@ -61,7 +52,12 @@ class AsteriskServer(models.Model):
         help="Set by the agent once all of Asterisk's .conf files were sent to Odoo on the first connection."
     )
     sync_at_start = fields.Boolean(default=True, help="Synchronise the .conf files when Asterisk starts.")
-    redis_url = fields.Char(string="Bus (Redis) URL", default="redis://localhost:6379/0", required=True)
+    redis_url = fields.Char(
+        string="Bus (Redis) URL",
+        default="redis://localhost:6379/0",
+        required=True,
+        groups="asterisk_plus.group_admin",  # may hold Redis's password, and with it every AMI action
+    )
     bus_prefix = fields.Char(default="pbx", required=True)
     ami_connected = fields.Boolean(compute="_compute_status", string="AMI connected")
     asterisk_version = fields.Char(compute="_compute_status")
@@ -70,6 +66,9 @@ class AsteriskServer(models.Model):
     console_command_count = fields.Integer(
         compute="_compute_console_command_count", string="Console history", groups="asterisk_plus.group_admin"
     )
+    # The last Download's request id: the agent's files are taken as its answer (conf.bridge_on_files).
+    conf_request_id = fields.Char(copy=False, groups="base.group_system")
+    conf_request_until = fields.Datetime(copy=False, groups="base.group_system")
 
     _sql_constraints = [("name_unique", "unique(name)", "One server record per bus name.")]
 
@@ -81,15 +80,6 @@ class AsteriskServer(models.Model):
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "http://localhost")
         host = base.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
         return f"http://{host}:48001"
-
-    def _compute_password(self):
-        for rec in self:
-            rec.password = ""
-
-    def _inverse_password(self):
-        for rec in self:
-            if rec.password:
-                rec.user_id.sudo().write({"password": rec.password})
 
     def _compute_status(self):
         for rec in self:
@@ -116,70 +106,6 @@ class AsteriskServer(models.Model):
         )
         for rec in self:
             rec.console_command_count = counts.get(rec, 0)
-
-    # -- the bridge's calls ---------------------------------------------------------------------------------
-
-    @api.model
-    def _for_bridge(self, server_name):
-        """The server record, if the caller is its system account (or an Asterisk admin)."""
-        server = self.sudo().search([("name", "=", server_name)], limit=1)
-        if not server:
-            raise UserError(_("No Asterisk server named %s", server_name))
-        if self.env.user != server.user_id and not self.env.user.has_group("asterisk_plus.group_admin"):
-            raise AccessError(_("Only the system account of %s may do this", server_name))
-        return server
-
-    @api.model
-    def bridge_get_config(self, server_name):
-        server = self._for_bridge(server_name)
-        maps = (
-            self.env["asterisk_plus.event_map"]
-            .sudo()
-            .search([("active", "=", True), "|", ("server_id", "=", False), ("server_id", "=", server.id)])
-        )
-        return {
-            "server": server.name,
-            "country_code": server.country_id.code or "",
-            "tz": server.tz or "UTC",
-            "update_direction": server.update_direction,
-            "initial_update_done": server.initial_update_done,
-            "sync_at_start": server.sync_at_start,
-            "events_map": [m.as_bridge_row() for m in maps],
-        }
-
-    @api.model
-    def bridge_ping(self, server_name, request_id=None):
-        self._for_bridge(server_name)
-        return {"ok": True, "db": self.env.cr.dbname, "login": self.env.user.login}
-
-    @api.model
-    def bridge_on_replies(self, server_name, items):
-        self._for_bridge(server_name)
-        results = []
-        for item in items:
-            uid = int(item.get("@uid") or 0)
-            user = self.env["res.users"].sudo().browse(uid).exists()
-            ok = item.get("@status") == "ok"
-            message = item.get("Message") or item.get("@error") or item.get("Response") or ""
-            if user:
-                self.env["bus.bus"]._sendone(
-                    user.partner_id,
-                    "simple_notification",
-                    {
-                        "type": "success" if ok else "danger",
-                        "title": _("Asterisk: %s", item.get("@request_type") or "reply"),
-                        "message": message or (_("Done") if ok else _("Failed")),
-                        "sticky": not ok,
-                    },
-                )
-            results.append({"status": "ok"})
-        return results
-
-    @api.model
-    def bridge_on_initial_done(self, server_name, items):
-        server = self._for_bridge(server_name)
-        server.sudo().initial_update_done = True
-        return [{"status": "ok"} for _item in items]
 
     # -- buttons ------------------------------------------------------------------------------------------
 
@@ -222,15 +148,19 @@ class AsteriskServer(models.Model):
         }
 
     def action_test(self):
+        require_admin(self.env, _("test the agent"))
         return self._ask("commands:odoo_bridge", "test", title=_("Test"))
 
     def action_ping(self):
+        require_admin(self.env, _("ping Asterisk"))
         return self._ask("actions", "action", {"Action": "Ping"}, title=_("Asterisk ping"))
 
     def action_reload(self):
+        require_admin(self.env, _("reload Asterisk"))
         return self._ask("actions", "action", {"Action": "Reload"}, title=_("Reload"))
 
     def action_restart(self):
+        require_admin(self.env, _("restart Asterisk"))
         return self._ask(
             "actions",
             "action",
@@ -239,6 +169,7 @@ class AsteriskServer(models.Model):
         )
 
     def action_upload_conf(self):
+        require_admin(self.env, _("upload .conf files"))
         self.ensure_one()
         files = [
             {"name": c.name, "content": c.content or ""}
@@ -256,26 +187,43 @@ class AsteriskServer(models.Model):
         return self._notify(_("Upload .conf files"), _("%s file(s) sent to the agent", len(files)), "info")
 
     def action_download_conf(self):
+        require_admin(self.env, _("download .conf files"))
         self.ensure_one()
         fields_ = bus.fields_for(
             self, "download", reply_to="to_odoo", uid=self.env.uid, user=self.env.user.login
         )
+        # The agent's files are taken as the answer to this request only (and for a while).
+        self.sudo().write(
+            {
+                "conf_request_id": fields_["@id"],
+                "conf_request_until": fields.Datetime.now() + timedelta(seconds=CONF_REQUEST_TTL),
+            }
+        )
         bus.publish_after_commit(self.env, self, "commands:conf_sync", fields_)
         return self._notify(_("Download .conf files"), _("Asked the agent for Asterisk's files"), "info")
 
+    def _pending_conf_request(self):
+        """The id of the Download whose answer Odoo waits for, or ""."""
+        self.ensure_one()
+        server = self.sudo()
+        if (
+            server.conf_request_id
+            and server.conf_request_until
+            and server.conf_request_until > fields.Datetime.now()
+        ):
+            return server.conf_request_id
+        return ""
+
     def action_console_history(self):
+        require_admin(self.env, _("read the console history"))
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("asterisk_plus.console_command_action")
         action["domain"] = [("server_id", "=", self.id)]
         return action
 
     def action_console(self):
+        require_admin(self.env, _("open the console"))
         self.ensure_one()
-        if not self.env.user.has_group("asterisk_plus.group_admin"):
-            raise AccessError(_("Only Asterisk admins may open the console"))
-        import json
-        import secrets
-
         token = secrets.token_urlsafe(24)
         data = {
             "uid": self.env.uid,

@@ -109,27 +109,6 @@ class TestAsteriskPlus(TransactionCase):
         call = self.env["asterisk_plus.call"].search([("linkedid", "=", "1795552393.0")])
         self.assertEqual(call.user_id, user)
 
-    def test_conf_files_keep_existing_and_overwrite(self):
-        conf = self.as_system["asterisk_plus.conf"]
-        conf.bridge_on_files(
-            "asterisk1", [{"@json": '{"name": "sip.conf", "content": "a", "mode": "overwrite"}'}]
-        )
-        conf.bridge_on_files(
-            "asterisk1", [{"@json": '{"name": "sip.conf", "content": "b", "mode": "keep_existing"}'}]
-        )
-        record = self.env["asterisk_plus.conf"].search([("name", "=", "sip.conf")])
-        self.assertEqual(record.content, "a")
-        conf.bridge_on_files(
-            "asterisk1", [{"@json": '{"name": "sip.conf", "content": "c", "mode": "overwrite"}'}]
-        )
-        self.assertEqual(record.content, "c")
-        self.assertFalse(record.changed_since_sync)
-        record.content = "edited in odoo"
-        self.assertTrue(record.changed_since_sync)
-        self.assertEqual(
-            conf.bridge_get_files("asterisk1", True), [{"name": "sip.conf", "content": "edited in odoo"}]
-        )
-
     def test_bans_and_access_list(self):
         bans = self.as_system["asterisk_plus.ban"]
         bans.bridge_on_bans(
