@@ -69,7 +69,12 @@ CALL_EVENTS = frozenset(
 # Linkedid, known before Asterisk says anything.
 CHANNEL_ID_PREFIX = "odoo-"
 
-_SUFFIX = re.compile(r"-[0-9a-fA-F]+(;\d)?$")
+# Asterisk names a channel `<tech>/<resource>-<8 hex digits>`, a Local one with `;1` or `;2` after it.
+_SUFFIX = re.compile(r"-[0-9a-f]{8}(;\d)?$")
+
+
+def now_iso():
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def channel_id(request_id):

@@ -294,8 +294,8 @@ def summarize(facts, key):
     call = _Call(facts, key)
     direction, caller, called = call.direction()
     by = call.answered_by()
-    # Answered by the dialplan (an IVR, a voicemail, a test call): the calling leg was answered and nothing was
-    # dialled; for an Originate that is its phone answering, then talking to the dialplan.
+    # Answered by the dialplan (an IVR, a voicemail, a test call): the calling leg was answered, nothing was
+    # dialled; for an Originate, its phone answered and then talked to the dialplan.
     by_dialplan = not by and bool(call.root_up) and not call.dial_attempt and not call.app_originate
     if not by and call.app_originate and call.root_up:
         by = {
@@ -335,6 +335,7 @@ def summarize(facts, key):
         "ring_time": _span(started, answered_at if answered and answered_at else ended_at),
         "rung": list(dict.fromkeys(target for _t, target in sorted(call.rung) if target)),
         "roots": sorted(call.roots),
+        "roots_ended": sorted(call.ended_roots),
         "root_answered": [
             leg for leg, value in sorted(call.legs.items()) if leg in call.roots and value["up"]
         ],

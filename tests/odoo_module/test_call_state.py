@@ -1,15 +1,31 @@
 """The call state (odoo_addons/asterisk_plus/call_state.py) is the same whatever order the events came in.
 
-The flows are the real ones (call_flows.py). Hypothesis feeds each in every order it likes; the result must be
-the one of the order Asterisk used, and the status must never move back along the way."""
+The flows are the real ones (the module's tests/flows.py). Hypothesis feeds each in every order it likes; the
+result must be the one of the order Asterisk used, and the status must never move back along the way."""
 
 from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.odoo_module.call_flows import FLOWS, at, cdr_time, events, state
+MODULE = Path(__file__).resolve().parents[2] / "odoo_addons" / "asterisk_plus"
+
+
+def load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(f"asterisk_plus_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+events = load("call_events", MODULE / "call_events.py")
+state = load("call_state", MODULE / "call_state.py")
+flows = load("flows", MODULE / "tests" / "flows.py")
+FLOWS, at, cdr_time = flows.FLOWS, flows.at, flows.cdr_time
 
 
 def summary_of(key: str, synthetic: list, items: list) -> dict:
@@ -150,6 +166,7 @@ def test_a_cdr_read_in_the_wrong_timezone_is_reported_and_its_times_are_not_used
 def test_channel_names_give_their_extension() -> None:
     assert events.channel_exten("PJSIP/101-0000000a") == "101"
     assert events.channel_exten("Local/100@demo-00000004;1") == "100"
+    assert events.channel_base("PJSIP/office-abc") == "PJSIP/office-abc"
     assert events.channel_base("SIP/trunk-out-00000001") == "SIP/trunk-out"
     assert events.request_of("a1b2c3d4e5f6-0123abcd") == "0123abcd"
 

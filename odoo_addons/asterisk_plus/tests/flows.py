@@ -2,26 +2,24 @@
 as the items the bridge hands to Odoo: AMI headers, `@id`, `@at` (or `@time`), `@e164` and, for Cdr, `@utc`.
 
 Each flow is (key, synthetic facts, items in the order Asterisk sent them). Only the events the module's
-events map selects are kept; headers are trimmed to the ones that matter. Loaded by path (no Odoo here)."""
+events map selects are kept; headers are trimmed to the ones that matter. Plain Python: the module's tests use
+it in Odoo, tests/odoo_module loads it by path."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-MODULE = Path(__file__).resolve().parents[2] / "odoo_addons" / "asterisk_plus"
-
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"asterisk_plus_{name}", MODULE / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-events = load("call_events")
-state = load("call_state")
+try:
+    from .. import call_events as events
+except ImportError:  # loaded by path by tests/odoo_module, outside Odoo
+    _spec = importlib.util.spec_from_file_location(
+        "asterisk_plus_call_events_for_flows",
+        os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "call_events.py"),
+    )
+    events = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(events)
 
 T0 = datetime(2026, 12, 1, 4, 10, 18, tzinfo=UTC)
 
@@ -212,9 +210,8 @@ def local_chain_originate() -> tuple[str, list, list]:
     return key, [], f.items
 
 
-def click_to_call_unreachable() -> tuple[str, list, list]:
+def click_to_call_unreachable(req: str = "c2c1") -> tuple[str, list, list]:
     """Odoo's Originate `PJSIP/6001` (not registered): queued, then only an OriginateResponse Failure."""
-    req = "c2c1"
     key = events.channel_id(req)
     originate = events.originate_fact(at(0), "+32470123456", True, [{"req": req, "channel": "PJSIP/6001"}])
     f = Flow("f")
@@ -234,10 +231,10 @@ def click_to_call_unreachable() -> tuple[str, list, list]:
     return key, [("@originate", originate), (f"@reply:{req}", events.reply_fact(reply))], f.items
 
 
-def click_to_call_answered(ring_all: bool = False) -> tuple[str, list, list]:
+def click_to_call_answered(ring_all: bool = False, r1: str = "r1", r2: str = "r2") -> tuple[str, list, list]:
     """Odoo's Originate to the user's phone(s); the user answers on 6001, then the customer on the trunk."""
-    reqs = [{"req": "r1", "channel": "PJSIP/6001"}] + ([{"req": "r2", "channel": "PJSIP/6001b"}] * ring_all)
-    key = events.channel_id("r1")
+    reqs = [{"req": r1, "channel": "PJSIP/6001"}] + ([{"req": r2, "channel": "PJSIP/6001b"}] * ring_all)
+    key = events.channel_id(r1)
     originate = events.originate_fact(at(0), "+32470123456", True, reqs, "agent", "6001")
     f = Flow("g")
     root = chan("PJSIP/6001-0000000a", key, key, CallerIDNum="6001", Exten="s")
@@ -247,7 +244,8 @@ def click_to_call_answered(ring_all: bool = False) -> tuple[str, list, list]:
     f.add(0.01, "Newchannel", ChannelState="0", **root)
     f.add(0.01, "DialBegin", DialString="6001", **dest)
     if ring_all:
-        other = chan("PJSIP/6001b-0000000b", "odoo-r2", "odoo-r2", CallerIDNum="6001", Exten="s")
+        other_id = events.channel_id(r2)
+        other = chan("PJSIP/6001b-0000000b", other_id, other_id, CallerIDNum="6001", Exten="s")
         f.add(0.01, "Newchannel", ChannelState="0", **other)
         f.add(0.2, "Newstate", ChannelState="5", **other)
     f.add(0.2, "Newstate", ChannelState="5", **root)
@@ -256,7 +254,7 @@ def click_to_call_answered(ring_all: bool = False) -> tuple[str, list, list]:
     f.add(
         2.01,
         "OriginateResponse",
-        ActionID="s-r1",
+        ActionID=f"s-{r1}",
         Response="Success",
         Channel="PJSIP/6001",
         Reason="4",
@@ -269,11 +267,11 @@ def click_to_call_answered(ring_all: bool = False) -> tuple[str, list, list]:
         f.add(
             2.11,
             "OriginateResponse",
-            ActionID="s-r2",
+            ActionID=f"s-{r2}",
             Response="Failure",
             Channel="PJSIP/6001b",
             Reason="1",
-            Uniqueid="odoo-r2",
+            Uniqueid=other_id,
         )
     f.add(6.0, "Newstate", ChannelState="6", **trunk)
     f.add(6.0, "DialEnd", DialStatus="ANSWER", **root, **to_trunk)
