@@ -1,1 +1,17 @@
-from . import ban, ban_wizard, bus, call, compat17, conf, console_command, event_map, res_partner, server
+from . import (
+    ban,
+    ban_wizard,
+    bus,
+    call,
+    call_ingest,
+    call_originate,
+    call_outcome,
+    compat17,
+    conf,
+    console_command,
+    event_map,
+    pbx_user,
+    res_partner,
+    server,
+    server_calls,
+)
