@@ -125,6 +125,7 @@ class Call(models.Model):
     facts = fields.Text(groups="base.group_system", help="What Asterisk said about the call (JSON)")
     timeline = fields.Html(compute="_compute_timeline", sanitize=False)
     partner_logged = fields.Boolean(help="The call was written on the partner's chatter")
+    written = fields.Text(groups="base.group_system", help="The values the journal last wrote (JSON)")
 
     _sql_constraints = [("linkedid_unique", "unique(server_id, linkedid)", "One call per Linkedid.")]
 

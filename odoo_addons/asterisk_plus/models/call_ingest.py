@@ -34,6 +34,14 @@ QUIET = {  # a call created from these contexts writes nothing in its own chatte
 }
 
 
+_UNSET = object()
+
+
+def _plain(value):
+    """A field value as it is kept in the `written` digest (JSON)."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
 class ConcurrentUpdate(psycopg2.errors.SerializationFailure):
     """Another worker created the same call, leg or event id: Odoo runs the request again (it retries
     serialization failures; Odoo 17 reads `pgcode`, 18 the class)."""
@@ -209,16 +217,25 @@ class CallIngest(models.Model):
         creates = []
         for b in bufs.values():
             values = self._values(server, b, people, partners)
-            b.old_status = b.record.status if b.record else None
+            digest = {
+                name: _plain(value) for name, value in values.items() if name not in KEPT and name != "facts"
+            }
             if b.record:
+                # What the journal wrote last time says which fields changed, without reading them all.
+                written = json.loads(b.record.written or "{}")
+                b.old_status = written.get("status") or b.record.status
                 changed = {
                     name: value
                     for name, value in values.items()
-                    if name not in KEPT or not same(b.record, name, value)
+                    if (name in digest and written.get(name, _UNSET) != digest[name])
+                    or (name in KEPT and not same(b.record, name, value))
+                    or (name == "facts" and b.new_facts)
                 }
                 if changed:
-                    b.record.write(changed)
+                    b.record.write(dict(changed, written=json.dumps(digest, separators=(",", ":"))))
             else:
+                b.old_status = None
+                values["written"] = json.dumps(digest, separators=(",", ":"))
                 creates.append((b, dict(values, server_id=server.id, linkedid=b.key)))
         if creates:
             for (b, _values), record in zip(creates, self.create([v for _b, v in creates]), strict=True):

@@ -275,7 +275,7 @@ class TestRetention(CallCase):
             {"keep_event_ids_days": 7}
         )
         self.env["asterisk_plus.server"]._cron_call_retention()
-        processed = self.env["asterisk_plus.processed_event"].search([("name", "like", "a:")])
+        processed = self.env["asterisk_plus.processed_event"].search([("name", "=like", "a:%")])
         self.assertFalse(processed)
         self.assertTrue(self.call(key))  # calls are kept for ever unless the server says otherwise
         self.server.keep_calls_days = 9
