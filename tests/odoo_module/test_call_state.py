@@ -92,7 +92,7 @@ def test_an_inbound_call_to_an_unregistered_phone_is_missed() -> None:
     assert (s["status"], s["answered"], s["reason"]) == (
         "missed",
         False,
-        "PJSIP/trunk-00000003: Subscriber absent",
+        "PJSIP/trunk-00000003: No route to destination",
     )
 
 

@@ -86,8 +86,8 @@ def inbound_dial_unregistered() -> tuple[str, list, list]:
     key = "1796098300.9"
     f = Flow("b")
     leg = chan("PJSIP/trunk-00000003", key, key, **TRUNK_IN)
-    f.add(0, "Newchannel", ChannelState="0", **leg)
-    f.add(0.01, "Hangup", ChannelState="4", Cause="20", Cause_txt="Subscriber absent", **leg)
+    f.add(0, "Newchannel", ChannelState="4", **leg)
+    f.add(0.01, "Hangup", ChannelState="4", Cause="3", Cause_txt="No route to destination", **leg)
     return key, [], f.items
 
 
