@@ -15,6 +15,7 @@ from .. import call_events as ev
 from . import bus
 from .call import call_name, e164
 from .call_ingest import QUIET
+from .call_outcome import ENDED
 
 EXTERNAL_DIGITS = 7  # as the bridge: shorter numbers are internal extensions
 
@@ -117,8 +118,8 @@ class CallOriginate(models.Model):
 
     @api.model
     def _on_originate_replies(self, server, items):
-        """Asterisk's immediate answers to click-to-call Originates: {index: notification} for the ones
-        that were ours (the others are notified as any reply)."""
+        """Asterisk's immediate answers to click-to-call Originates: {index: notification or None} for the
+        ones that were ours (the others are notified as any reply)."""
         claimed, fresh = {}, []
         for index, item in enumerate(items):
             if item.get("@request_type") == "action" and item.get("@id"):
@@ -147,7 +148,9 @@ class CallOriginate(models.Model):
             if not call:
                 continue
             phone = next(leg.channel for leg in legs if leg.uniqueid == ev.channel_id(item["@id"]))
-            if item.get("@status") == "ok":
+            if item.get("@status") == "ok" and call.status in ENDED:
+                claimed[index] = None  # Asterisk's OriginateResponse came first; the user was told then
+            elif item.get("@status") == "ok":
                 claimed[index] = (_("Calling %s", call.called), _("%s rings: answer it", phone), "success")
             else:
                 claimed[index] = (

@@ -41,12 +41,14 @@ class ServerCalls(models.Model):
             if index not in claimed:
                 results.append(next(others))
                 continue
+            results.append({"status": "ok"})
+            if claimed[index] is None:
+                continue
             title, message, level = claimed[index]
             user = self.env["res.users"].sudo().browse(int(item.get("@uid") or 0)).exists()
             if user:
                 payload = {"type": level, "title": title, "message": message, "sticky": level == "danger"}
                 notes.append((user.partner_id, "simple_notification", payload))
-            results.append({"status": "ok"})
         for partner, kind, payload in notes:
             self.env["bus.bus"].sudo()._sendone(partner, kind, payload)
         return results

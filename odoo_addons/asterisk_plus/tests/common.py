@@ -4,16 +4,17 @@ import json
 
 
 def last_bus_id(env):
+    """The last stored bus id, once pending notifications are stored (Odoo 18 stores them before commit)."""
+    env.cr.flush()
     return env["bus.bus"].sudo().search([], order="id desc", limit=1).id or 0
 
 
 def notifications(env, user, since):
-    """Bus notifications to the user since bus id `since`: the stored ones (Odoo 17 stores them at once)
-    and the ones Odoo 18 keeps for its pre-commit hook."""
-    pending = [(v["channel"], v["message"]) for v in env.cr.precommit.data.get("bus.bus.values", [])]
-    stored = [(n.channel, n.message) for n in env["bus.bus"].sudo().search([("id", ">", since)])]
+    """The bus notifications to the user stored after bus id `since`."""
+    env.cr.flush()
+    found = env["bus.bus"].sudo().search([("id", ">", since)], order="id")
     return [
-        json.loads(message)["payload"]
-        for channel, message in stored + pending
-        if json.loads(channel)[1:] == ["res.partner", user.partner_id.id]
+        json.loads(n.message)["payload"]
+        for n in found
+        if json.loads(n.channel)[1:] == ["res.partner", user.partner_id.id]
     ]

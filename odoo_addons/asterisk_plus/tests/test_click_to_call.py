@@ -171,6 +171,19 @@ class TestClickToCall(RedisCase):
         self.assertEqual(call.reason, reason)
         [note] = [n for n in self.notes_for(user, since) if n["type"] == "danger"]
         self.assertEqual(note["message"], reason)
+        # Asterisk's "queued" may come after its OriginateResponse: the user hears no "rings" then.
+        reply = {
+            "@type": "reply",
+            "@id": req,
+            "@uid": str(user.id),
+            "@status": "ok",
+            "@request_type": "action",
+        }
+        reply.update({"@at": flows.at(0), "Message": "Originate successfully queued"})
+        since = self.last_bus_id()
+        results = self.env(user=self.system)["asterisk_plus.server"].bridge_on_replies("asterisk1", [reply])
+        self.assertEqual((results, self.notes_for(user, since)), ([{"status": "ok"}], []))
+        self.assertEqual(call.status, "failed")
 
     def test_ring_all_stops_the_other_phone_when_one_answers_and_the_call_is_answered_when_the_customer_is(
         self,
