@@ -307,7 +307,7 @@ class CallIngest(models.Model):
                 "this server to the one Asterisk's clock runs in."
             )
         if (server.tz_warning or "") != warning:
-            server.sudo().tz_warning = warning
+            server.sudo().tz_warning = warning or False
 
     def _stop_siblings(self, server, b):
         """Ring all: once one phone answered, the others stop ringing (hung up by their channel id)."""
