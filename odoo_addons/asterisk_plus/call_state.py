@@ -340,7 +340,7 @@ def summarize(facts, key):
             leg for leg, value in sorted(call.legs.items()) if leg in call.roots and value["up"]
         ],
         "legs": _legs(call, by),
-        "timeline": [(f.get("t", ""), _words(f)) for f in call.facts],
+        "timeline": [(f.get("t", ""), ev.describe(f)) for f in call.facts],
         "skews": [ev.cdr_skew(f) for f in call.facts if ev.cdr_skew(f) is not None],
     }
 
@@ -378,43 +378,3 @@ def _legs(call, by):
         role = "caller" if uniqueid in call.roots else "answered" if by and by["uniqueid"] == uniqueid else ""
         out.append(dict(leg, exten=ev.channel_exten(leg["channel"]), role=role))
     return out
-
-
-def _words(f):
-    e, ch, dch = f["e"], f.get("ch", ""), f.get("dch", "")
-    if e == "Newchannel":
-        return f"{ch}: new channel ({f.get('num') or '?'} -> {f.get('exten') or '?'})"
-    if e == "Newstate":
-        state = {"6": "answered", "5": "ringing", "4": "ring"}.get(f.get("st"), f"state {f.get('st')}")
-        return f"{ch}: {state}"
-    if e == "Hangup":
-        return f"{ch}: hung up ({f.get('cause_txt') or f.get('cause')})"
-    if e == "DialBegin":
-        return f"{ch or 'Originate'} dials {dch or f.get('dstr', '')}"
-    if e == "DialEnd":
-        return f"{dch}: {f.get('ds', '')}"
-    if e == "BridgeEnter":
-        return f"{ch} joins a bridge ({f.get('n')} in it)"
-    if e.startswith("Queue"):
-        what = {
-            "QueueCallerJoin": "waits in",
-            "QueueCallerLeave": "leaves",
-            "QueueCallerAbandon": "gives up in",
-        }
-        return f"{ch} {what.get(e, e)} queue {f.get('queue', '')}"
-    if e in ("AgentCalled", "AgentConnect", "AgentComplete"):
-        what = {"AgentCalled": "rings", "AgentConnect": "is answered by", "AgentComplete": "is done with"}
-        return f"Queue {f.get('queue', '')} {what[e]} {f.get('member') or dch}"
-    if e == "Cdr":
-        return f"CDR {ch}: {f.get('disp', '')}, {f.get('bill', 0)} s billed"
-    if e == "OriginateResponse":
-        words = ev.ORIGINATE_REASONS.get(f.get("reason"), ("", ""))[1]
-        return f"Originate {ch}: {f.get('resp', '')}" + (f" ({words})" if f.get("resp") != "Success" else "")
-    if e == "@originate":
-        phones = ", ".join(r["ch"] for r in f["reqs"])
-        return f"Click-to-call by {f.get('login') or '?'}: {phones} -> {f['number']}"
-    if e == "@reply":
-        return f"Asterisk {'accepted' if f.get('ok') else 'refused'} the call: {f.get('msg', '')}"
-    if e == "@siblings":
-        return f"Answered on {f.get('on')}: the other phones stop ringing"
-    return e

@@ -1,5 +1,6 @@
-"""What a call's summary (../call_state.py) becomes in Odoo: field values, the users it concerns, and what
-they are told (notifications, the partner's chatter, the other phones of a ring-all hung up)."""
+"""What a call's summary (../call_state.py) becomes in Odoo: field values, its partner and the users it
+concerns, and what follows (notifications, the partner's chatter, the other phones of a ring-all hung up, the
+server's timezone warning)."""
 
 import json
 import logging
@@ -9,6 +10,7 @@ from markupsafe import Markup, escape
 from odoo import _, models
 
 from .. import call_events as ev
+from .. import call_state
 from . import bus
 from .call import STATUSES, call_name, state_time
 
@@ -81,6 +83,61 @@ class CallOutcome(models.Model):
             values["partner_logged"] = True
             b.effects.append(("log", partner))
         return values
+
+    def _check_timezone(self, server, bufs):
+        """A Cdr that ended far from when it arrived was read in another timezone than Asterisk's clock."""
+        skews = [
+            (ev.cdr_skew(fact), fact)
+            for b in bufs.values()
+            for _fid, fact in b.new_facts
+            if ev.cdr_skew(fact) is not None
+        ]
+        if not skews:
+            return
+        skew, fact = max(skews, key=lambda pair: abs(pair[0]))
+        warning = ""
+        if abs(skew) > call_state.SKEW_S:
+            warning = (
+                f"Asterisk's timezone differs from the server's: a CDR that ended at {fact['end'][:19]} UTC "
+                f"(its local EndTime read as {server.tz or 'UTC'}) arrived at {fact['arr'][:19]} UTC, "
+                f"{abs(skew) / 60:.0f} minutes {'later' if skew > 0 else 'earlier'}. Set the timezone of "
+                "this server to the one Asterisk's clock runs in."
+            )
+        if (server.tz_warning or "") != warning:
+            server.sudo().tz_warning = warning or False
+
+    def _stop_siblings(self, server, b):
+        """Ring all: once one phone answered, the others stop ringing (hung up by their channel id)."""
+        originate = b.facts.get("@originate")
+        if not originate or len(originate["reqs"]) < 2 or "@siblings" in b.facts:
+            return False
+        answered = b.summary["root_answered"]
+        if not answered:
+            return False
+        ended = set(b.summary["roots_ended"])
+        stop = [r["cid"] for r in originate["reqs"] if r["cid"] not in answered and r["cid"] not in ended]
+        b.facts["@siblings"] = ev.siblings_fact(ev.now_iso(), answered[0], stop)
+        for channel in stop:
+            headers = {"Action": "Hangup", "Channel": channel, "Cause": "26"}  # 26: answered elsewhere
+            b.effects.append(("publish", "actions", headers))
+        return True
+
+    def _partners_by_number(self, numbers):
+        if not numbers:
+            return {}
+        found = {}
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .search(
+                ["|", ("phone_e164", "in", list(numbers)), ("mobile_e164", "in", list(numbers))], order="id"
+            )
+        )
+        for partner in partners:
+            for number in (partner.phone_e164, partner.mobile_e164):
+                if number in numbers:
+                    found.setdefault(number, partner.id)
+        return found
 
     def _effects(self, b, people, notify):
         """Who is told what once the batch is written: the ringing user; whose click-to-call failed."""
