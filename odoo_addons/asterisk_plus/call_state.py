@@ -181,7 +181,14 @@ class _Call:
             if root:
                 self.ended_roots.add(root)
                 self.end_times.append(t)
-                self.failures.append(("failed", f"Asterisk refused the call: {f.get('msg') or 'error'}", t))
+                self.failures.append(("failed", self._refusal(f.get("msg") or "error"), t))
+
+    def _refusal(self, message):
+        words = f"Asterisk refused the call: {message}"
+        if "does not exist" in message.lower() and self.originate and self.originate.get("ctx"):
+            number, context = self.originate["number"], self.originate["ctx"]
+            words += f" (no {number} in context {context}: check the PBX user's or the server's context)"
+        return words
 
     def _dial_end(self, f, t):
         status = f.get("ds", "")

@@ -59,32 +59,29 @@ class CallOriginate(models.Model):
         )
         fact.update(uid=self.env.uid, ctx=actions[0]["Context"])
         key = ev.channel_id(requests[0])
-        call = (
-            self.sudo()
-            .with_context(**QUIET)
-            .create(
-                {
-                    "server_id": server.id,
-                    "linkedid": key,
-                    "name": call_name(pbx_user.extension, called),
-                    "status": "dialing",
-                    "direction": fact["dir"],
-                    "caller": pbx_user.extension,
-                    "called": called,
-                    "partner_id": partner.id or False,
-                    "user_id": self.env.uid,
-                    "participant_ids": [(6, 0, [self.env.uid])],
-                    "request_id": requests[0],
-                    "res_model": origin._name if origin is not None else False,
-                    "res_id": origin.id if origin is not None else False,
-                    "started_at": fields.Datetime.now(),
-                    "facts": json.dumps({"@originate": fact}),
-                    "leg_ids": [
-                        (0, 0, {"server_id": server.id, "uniqueid": ev.channel_id(r), "channel": p.name})
-                        for r, p in zip(requests, phones, strict=True)
-                    ],
-                }
-            )
+        calls = self.sudo().with_context(**QUIET)
+        calls.create(
+            {
+                "server_id": server.id,
+                "linkedid": key,
+                "name": call_name(pbx_user.extension, called),
+                "status": "dialing",
+                "direction": fact["dir"],
+                "caller": pbx_user.extension,
+                "called": called,
+                "partner_id": partner.id or False,
+                "user_id": self.env.uid,
+                "participant_ids": [(6, 0, [self.env.uid])],
+                "request_id": requests[0],
+                "res_model": origin._name if origin is not None else False,
+                "res_id": origin.id if origin is not None else False,
+                "started_at": fields.Datetime.now(),
+                "facts": json.dumps({"@originate": fact}),
+                "leg_ids": [
+                    (0, 0, {"server_id": server.id, "uniqueid": ev.channel_id(r), "channel": p.name})
+                    for r, p in zip(requests, phones, strict=True)
+                ],
+            }
         )
         for request_id, headers in zip(requests, actions, strict=True):
             message = bus.fields_for(
@@ -100,13 +97,7 @@ class CallOriginate(models.Model):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {
-                "title": _("Calling"),
-                "message": dialled,
-                "type": "info",
-                "next": {"type": "ir.actions.act_window_close"},
-                "call_id": call.id,
-            },
+            "params": {"title": _("Calling"), "message": dialled, "type": "info"},
         }
 
     def action_call_back(self):

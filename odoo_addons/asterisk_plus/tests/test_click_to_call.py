@@ -153,7 +153,11 @@ class TestClickToCall(RedisCase):
         reply.update({"@at": flows.at(0), "@error": "Extension does not exist.", "Response": "Error"})
         self.env(user=self.system)["asterisk_plus.server"].bridge_on_replies("asterisk1", [reply])
         self.assertEqual(call.status, "failed")
-        self.assertIn("Extension does not exist", call.reason)
+        self.assertEqual(
+            call.reason,
+            "Asterisk refused the call: Extension does not exist. (no +3225551234 in context from-internal: "
+            "check the PBX user's or the server's context)",
+        )
         [note] = [n for n in self.notes_for(user, since) if n["type"] == "danger"]
         self.assertEqual(note["title"], "Call to +3225551234 failed")
         self.assertIn("Extension does not exist", note["message"])
