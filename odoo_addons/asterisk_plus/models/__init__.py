@@ -1,16 +1,21 @@
-# server comes before server_bridge and system_account, which extend it.
+# server comes before server_bridge, server_calls and system_account, which extend it.
 from . import (
     ban,
     ban_wizard,
     bus,
     call,
+    call_ingest,
+    call_originate,
+    call_outcome,
     compat17,
     conf,
     console_command,
     event_map,
+    pbx_user,
     res_partner,
     rights,
     server,
     server_bridge,
+    server_calls,
     system_account,
 )

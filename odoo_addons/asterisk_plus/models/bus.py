@@ -59,6 +59,10 @@ def fields_for(server, type_, headers=None, payload=None, **meta):
     if payload is not None:
         fields["@json"] = json.dumps(payload, ensure_ascii=False)
     for name, value in (headers or {}).items():
+        if isinstance(value, list | tuple):  # a repeated header: Name, Name#2, Name#3...
+            for n, one in enumerate(value, 1):
+                fields[name if n == 1 else f"{name}#{n}"] = str(one)
+            continue
         fields[name] = "" if value is None or value is False else str(value)
     return fields
 

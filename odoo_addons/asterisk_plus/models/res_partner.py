@@ -1,9 +1,6 @@
-import re
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from . import bus
 from .call import e164
 
 
@@ -42,32 +39,9 @@ class ResPartner(models.Model):
         }
 
     def action_asterisk_call(self):
-        """Click-to-call: Asterisk rings the user's phone, then dials the partner."""
+        """Click-to-call: Asterisk rings the user's phone(s), then dials the partner."""
         self.ensure_one()
         number = self.mobile or self.phone
-        # What Asterisk dials: digits, a leading +, * and # (spaces, dots, dashes, brackets dropped).
-        number = re.sub(r"[^0-9+*#]", "", number or "")
         if not number:
             raise UserError(_("%s has no phone number", self.display_name))
-        pbx_user = self.env["asterisk_plus.user"].sudo().search([("user_id", "=", self.env.uid)], limit=1)
-        if not pbx_user:
-            raise UserError(_("You have no extension: ask an Asterisk admin to add you to the PBX users"))
-        server = pbx_user.server_id
-        headers = {
-            "Action": "Originate",
-            "Channel": pbx_user.channel,
-            "Exten": number,
-            "Context": "from-internal",
-            "Priority": "1",
-            "Async": "true",
-            "CallerID": f"{self.display_name} <{pbx_user.extension}>",
-        }
-        fields_ = bus.fields_for(
-            server, "action", headers, reply_to="to_odoo", uid=self.env.uid, user=self.env.user.login
-        )
-        bus.publish_after_commit(self.env, server, "actions", fields_)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {"title": _("Calling"), "message": number, "type": "info"},
-        }
+        return self.env["asterisk_plus.call"].originate(number, "res.partner", self.id, self.id)
