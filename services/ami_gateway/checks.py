@@ -18,6 +18,9 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 # Headers that name a file in Asterisk's configuration directory (GetConfig, GetConfigJSON,
 # ListCategories, CreateConfig: Filename; UpdateConfig: SrcFilename, DstFilename).
 FILENAME_HEADERS = frozenset({"filename", "srcfilename", "dstfilename"})
+# Asterisk reads one line into 1024 bytes (manager.c, inbuf): a longer line is refused as a whole by current
+# versions, and older ones read its tail as a line of its own, so none goes out.
+LINE_MAX = 1024
 
 
 class Refused(ValueError):
@@ -56,7 +59,14 @@ def check_action(headers: Headers, allowed: frozenset[str], max_bytes: int) -> t
                     )
         if lowered == "actionid":  # the gateway sets its own, to match the response
             continue
-        size += sum(len(header) + len(v.encode()) + 4 for v in values)
+        for v in values:
+            line = len(header) + len(v.encode()) + 4  # "Name: value\r\n"
+            if line > LINE_MAX:
+                raise Refused(
+                    f"action {name} refused: header {header} makes a line of {line} bytes, "
+                    f"Asterisk reads at most {LINE_MAX}"
+                )
+            size += line
         # panoramisk keeps one value per name whatever its case: `Variable` + `variable` become one list.
         key = spelled.setdefault(lowered, header)
         if key in out:
