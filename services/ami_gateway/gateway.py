@@ -18,6 +18,7 @@ from services.bus import REDIS_DOWN, Bus, Consumer, Entry, Log, StateLog, Status
 from services.bus.bus import _sleep
 from services.bus.entry import parse_iso
 
+from .checks import Refused, check_action
 from .config import GatewaySettings
 from .connection import AmiConnection, FastAMIProtocol, Pairs
 
@@ -271,22 +272,16 @@ class Gateway:
         await self.bus.reply(request, headers, ok=ok, error=error, payload=events, **extra)
 
     async def _run(self, request: Entry, log: Log) -> tuple[bool, str, dict[str, Any], Any]:
-        name = request.get("Action")
-        if not name:
-            return self._refuse(log, "malformed request: no Action header")
-        if name.lower() not in self.allowed:
-            return self._refuse(log, f"action {name} is not allowed (GATEWAY_ACTIONS_ALLOW)")
+        try:
+            name, headers = check_action(
+                request.headers, self.allowed, self.settings.gateway_max_action_bytes
+            )
+        except Refused as exc:
+            return self._refuse(log, str(exc))
         if expired(request):
             return self._refuse(
                 log, f"deadline {request.meta.get('deadline')} passed before {name} could run"
             )
-        headers: dict[str, Any] = {}
-        for header, value in request.headers.items():
-            values = value if isinstance(value, list) else [value]
-            if any("\r" in v or "\n" in v for v in values):
-                return self._refuse(log, f"malformed request: header {header} holds a line break")
-            if header.lower() != "actionid":
-                headers[header] = value
         if not self.ami.ready:
             reason = self.status.fields.get("reason") or "not connected"
             return self._refuse(log, f"AMI not connected ({reason}); {name} was not sent")
