@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests use when they are missing (Debian; needs root).
-# redis-server: the tests' own Redis (also as Sentinel and Cluster, with redis-cli); openssl: a CA for the TLS test; nftables/ipset/iproute2: the guard's firewall tests in a network
-# namespace; chromium: the console's real-browser test (Playwright drives Debian's build). Without root, missing ones are reported and their tests skip.
+# redis-server: the tests' own Redis (also as Sentinel and Cluster, with redis-cli); openssl: a CA for the
+# TLS test; nftables/ipset/iproute2: the guard's firewall tests in a network namespace; chromium: the
+# console's real-browser test (Playwright drives Debian's build). Without root, missing ones are reported and
+# their tests skip.
 set -u
 want=()
 command -v redis-server >/dev/null || want+=(redis-server)
