@@ -6,8 +6,9 @@
   agree the master is down, their election, the gateway's reconnect and its buffer's flush); `lost_events`
   counts the events the AMI peer sent that are not on the new master (acked by the old master, never
   replicated), summed over the runs.
-- WAIT: the gateway's ingest (as `bench.ingest`, through the Sentinels) with BUS_WAIT_REPLICAS=0 and =1, and
-  a consumer group's acks likewise; `wait_cost_pct` is the gateway's loss of throughput with WAIT.
+- WAIT: the gateway's ingest (as `bench.ingest`, through the Sentinels) with BUS_WAIT_REPLICAS=0 and =1, a
+  consumer group's acks likewise, and the time of one event's publish (the latency WAIT adds to a flush);
+  `wait_cost_pct` is the gateway's loss of throughput with WAIT (medians of REPEATS turns).
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ RUNS = 3  # failovers
 RATE = 2000  # events per second during a failover
 BEFORE_S = 2.0  # traffic before the kill
 AFTER_S = 2.0  # traffic after the new master took the first event
-N_INGEST = 100_000  # events per ingest measure (with and without WAIT)
+REPEATS = 3  # turns of the WAIT measures; the medians are printed
+N_INGEST = 50_000  # events per ingest measure (with and without WAIT)
 N_ACKS = 50_000  # entries through a consumer group (with and without WAIT)
+N_LATENCY = 1000  # single-event publishes (with and without WAIT)
 
 
 def _settings(topology: SentinelTopology, **overrides: object) -> BusSettings:
@@ -119,17 +122,36 @@ async def acks_per_s(settings: BusSettings, n: int) -> float:
     return n / elapsed
 
 
+async def publish_ms(settings: BusSettings, n: int) -> float:
+    """Median time of one event's publish_many: what WAIT adds to each flush of the gateway."""
+    bus = Bus(settings)
+    times = []
+    for i in range(n):
+        start = time.perf_counter()
+        await bus.publish_many([("latency", {"n": str(i)})])
+        times.append(time.perf_counter() - start)
+    await bus.close()
+    return 1000 * statistics.median(times)
+
+
 async def wait_costs(workdir: Path) -> dict[str, float]:
+    """Each figure with and without WAIT, measured in turns so that the machine's drift falls on both."""
     topology = await asyncio.to_thread(SentinelTopology(workdir).start)
+    figures: dict[str, list[float]] = {}
+    plain, waiting = _settings(topology), _settings(topology, bus_wait_replicas=1)
     try:
         events = _events(N_INGEST)
-        plain = await measure_ingest("", events, topology.env())
-        waiting = await measure_ingest("", events, {**topology.env(), "BUS_WAIT_REPLICAS": "1"})
-        acks = await acks_per_s(_settings(topology), N_ACKS)
-        acks_wait = await acks_per_s(_settings(topology, bus_wait_replicas=1), N_ACKS)
+        for _ in range(REPEATS):
+            for name, env in (("ingest", {}), ("ingest_wait", {"BUS_WAIT_REPLICAS": "1"})):
+                rate = await measure_ingest("", events, {**topology.env(), **env})
+                figures.setdefault(name, []).append(rate)
+            for name, settings in (("acks", plain), ("acks_wait", waiting)):
+                figures.setdefault(name, []).append(await acks_per_s(settings, N_ACKS))
+            for name, settings in (("publish_ms", plain), ("publish_wait_ms", waiting)):
+                figures.setdefault(name, []).append(await publish_ms(settings, N_LATENCY))
     finally:
         await asyncio.to_thread(topology.stop)
-    return {"ingest": plain, "ingest_wait": waiting, "acks": acks, "acks_wait": acks_wait}
+    return {name: statistics.median(values) for name, values in figures.items()}
 
 
 async def run() -> dict[str, float]:
@@ -156,7 +178,8 @@ def main() -> None:
         f"failover_runs={RUNS} failover_max_s={f['failover_max_s']:.2f} doubled_events={f['doubled_events']} "
         f"ingest_events_per_s={f['ingest']:.0f} ingest_wait_events_per_s={f['ingest_wait']:.0f} "
         f"acks_per_s={f['acks']:.0f} acks_wait_per_s={f['acks_wait']:.0f} "
-        f"ack_wait_cost_pct={f['ack_wait_cost_pct']:.1f}"
+        f"ack_wait_cost_pct={f['ack_wait_cost_pct']:.1f} publish_ms={f['publish_ms']:.2f} "
+        f"publish_wait_ms={f['publish_wait_ms']:.2f}"
     )
     lost, cost = f["lost_events"], f["wait_cost_pct"]
     print(f"failover_s={f['failover_s']:.2f} lost_events={lost} wait_cost_pct={cost:.1f}")
