@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import (
+    AskError,
+    ClusterDownError,
+    MovedError,
+    SlotNotCoveredError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -18,8 +26,17 @@ from .entry import Entry, HeaderInput, encode, now_iso
 from .keys import Keys
 from .log import Log, StateLog
 
-# What "Redis is away" looks like to redis-py: reconnect and try again, nothing else.
-REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
+# What "Redis is away" looks like to redis-py: reconnect and try again, nothing else. On a cluster, also a
+# cluster without a master for a slot (failing over) or a slot in the middle of a move.
+REDIS_DOWN = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,
+    OSError,
+    ClusterDownError,
+    TryAgainError,
+    SlotNotCoveredError,
+)
 
 
 class Bus:
@@ -74,7 +91,7 @@ class Bus:
         building each argument: this is the gateway's hot path, three times faster this way.
         """
         if self.cluster:
-            return await self._publish_cluster(items)
+            items = list(items)
         heads: dict[str, str] = {}
         parts: list[str] = []
         add = parts.append
@@ -109,6 +126,8 @@ class Bus:
             add("*3\r\n$4\r\nWAIT\r\n" + "".join(f"${len(a)}\r\n{a}\r\n" for a in wait))
             replies += 1
         data = "".join(parts).encode()
+        if self.cluster:
+            return await self._publish_cluster(items, data, count)
         try:
             ids = await self._send_packed(data, replies)
         except REDIS_DOWN:
@@ -137,13 +156,35 @@ class Bus:
             timeout_ms=self.settings.bus_wait_timeout_ms,
         )
 
-    async def _publish_cluster(self, items: Iterable[tuple[str, Mapping[str, str]]]) -> list[str]:
-        # redis-py's cluster pipeline follows the slots (and a resharding's redirections); one server's keys
-        # share a slot, so it is still one round trip to one node.
-        pipe = self.redis.pipeline(transaction=False)
-        for stream, fields in items:
-            pipe.xadd(self.key(stream), dict(fields), maxlen=self.maxlen(stream), approximate=True)
-        return await pipe.execute() if len(pipe) else []
+    async def _publish_cluster(
+        self, items: list[tuple[str, Mapping[str, str]]], data: bytes, count: int
+    ) -> list[str]:
+        """One server's keys share a slot: the packed commands go to the node that holds it, as on a single
+        Redis. When the cluster moved the slot (resharding, a failover), redis-py's cluster pipeline, which
+        follows redirections, writes the batch once its map of the slots is made again."""
+        cluster = self.redis
+        await cluster.initialize()
+        node = cluster.get_node_from_key(self.key(items[0][0]))
+        conn = node.acquire_connection()
+        try:
+            await conn.send_packed_command(data, check_health=True)
+            return [await conn.read_response() for _ in range(count)]
+        except (MovedError, AskError, *REDIS_DOWN) as exc:
+            await conn.disconnect()
+            with contextlib.suppress(*REDIS_DOWN):
+                await cluster.nodes_manager.initialize()
+            if not isinstance(exc, (MovedError, AskError)):
+                raise
+            # Entries written before the redirection are written again: their `@id` tells them apart.
+            pipe = cluster.pipeline(transaction=False)
+            for stream, fields in items:
+                pipe.xadd(self.key(stream), dict(fields), maxlen=self.maxlen(stream), approximate=True)
+            return await pipe.execute()
+        except BaseException:
+            await conn.disconnect()
+            raise
+        finally:
+            node.release(conn)
 
     async def ack(self, stream_key: str, group: str, ids: list[str]) -> None:
         """XACK, and with BUS_WAIT_REPLICAS, WAIT for the replicas on the same connection."""

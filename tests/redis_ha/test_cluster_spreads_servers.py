@@ -164,3 +164,23 @@ async def test_a_service_without_redis_cluster_refuses_a_cluster_node(
     with pytest.raises(RuntimeError, match="REDIS_CLUSTER=yes"):
         await asyncio.wait_for(wait_for_redis(bus), 10)
     await bus.close()
+
+
+async def test_a_publish_to_a_node_that_no_longer_holds_the_slot_follows_the_cluster(
+    cluster: ClusterTopology, prefix: str
+) -> None:
+    """The gateway's packed publish goes to the node of the server's slot as the client last knew it; when the
+    slot has moved (resharding, failover), the node answers MOVED and the batch is written where it lives."""
+    bus = Bus(settings(cluster, prefix, "pbx07"))
+    await bus.publish_many([(keys.EVENTS, {"N": "0"})])
+    manager = bus.redis.nodes_manager
+    slot = bus.redis.keyslot(bus.key(keys.EVENTS))
+    right = manager.slots_cache[slot][0]
+    wrong = next(n for n in manager.nodes_cache.values() if n.name != right.name)
+    manager.slots_cache[slot] = [wrong]  # what a client holds just after the slot moved away
+    ids = await bus.publish_many([(keys.EVENTS, {"N": "1"}), (keys.SECURITY, {"N": "1"})])
+    assert len(ids) == 2
+    assert bus.redis.get_node_from_key(bus.key(keys.EVENTS)).name == right.name  # the map was made again
+    rows = await bus.redis.xrange(bus.key(keys.EVENTS))
+    assert [f["N"] for _, f in rows] == ["0", "1"]
+    await bus.close()
