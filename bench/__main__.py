@@ -5,7 +5,11 @@ from __future__ import annotations
 import importlib
 import sys
 
+from peers.redis_topology import sentinel_available
+
 BENCHES = ["bench.ingest", "bench.guard", "bench.e2e"]
+if sentinel_available():  # a master, a replica and three Sentinels of the bench's own
+    BENCHES.append("bench.failover")
 
 
 def main() -> int:

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests use when they are missing (Debian; needs root).
-# redis-server: the tests' own Redis; nftables/ipset/iproute2: the guard's firewall tests in a network
-# namespace; chromium: the console's real-browser test (Playwright drives Debian's build). Without root, missing ones are reported and their tests skip.
+# redis-server: the tests' own Redis (also as Sentinel and Cluster, with redis-cli); openssl: a CA for the
+# TLS test; nftables/ipset/iproute2: the guard's firewall tests in a network namespace; chromium: the
+# console's real-browser test (Playwright drives Debian's build). Without root, missing ones are reported and
+# their tests skip.
 set -u
 want=()
 command -v redis-server >/dev/null || want+=(redis-server)
@@ -10,6 +12,7 @@ if [ "${1:-}" = "test" ]; then
   command -v ipset >/dev/null || want+=(ipset)
   command -v ip >/dev/null || want+=(iproute2)
   command -v iptables >/dev/null || want+=(iptables)
+  command -v openssl >/dev/null || want+=(openssl)
   command -v chromium >/dev/null || want+=(chromium)
 fi
 [ ${#want[@]} -eq 0 ] && exit 0

@@ -4,8 +4,9 @@ Every service uses this and nothing else to talk to the others (docs/bus-contrac
 """
 
 from . import keys
-from .bus import REDIS_DOWN, Bus, connect_redis, wait_for_redis
+from .bus import REDIS_DOWN, Bus, wait_for_redis
 from .config import BusSettings
+from .connect import close_redis, connect_redis, connect_redis_sync
 from .consumer import Consumer, Handler, Outcome
 from .entry import Entry, decode, encode, encode_pairs, now_iso, parse_iso
 from .keys import Keys
@@ -28,7 +29,9 @@ __all__ = [
     "Requester",
     "StateLog",
     "Status",
+    "close_redis",
     "connect_redis",
+    "connect_redis_sync",
     "deadline_after",
     "decode",
     "encode",

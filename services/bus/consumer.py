@@ -196,7 +196,7 @@ class Consumer:
             outcome = Outcome(retry={e.id: error for e in entries})
         done = [e.id for e in entries if e.id not in outcome.retry and e.id not in outcome.reject]
         if done:
-            await self.bus.redis.xack(key, self.group, *done)
+            await self.bus.ack(key, self.group, done)
             self.counters.handled += len(done)
         dead = dict(outcome.reject)
         retry = {i: err for i, err in outcome.retry.items() if i not in dead}

@@ -12,16 +12,15 @@ import sys
 import redis
 
 from .config import BusSettings
+from .connect import connect_redis_sync
 from .keys import Keys, status
 from .status import seconds_since_update
 
 
 def check(settings: BusSettings, service: str, max_age: float) -> tuple[bool, str]:
-    key = Keys(settings.pbx_prefix, settings.agent_server).key(status(service))
+    key = Keys.of(settings).key(status(service))
     try:
-        fields = redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=3).hgetall(
-            key
-        )
+        fields = connect_redis_sync(settings, socket_timeout=3).hgetall(key)
     except redis.RedisError as exc:
         return False, f"redis unreachable: {exc}"
     if not fields:

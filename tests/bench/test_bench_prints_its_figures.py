@@ -11,6 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from peers.redis_topology import sentinel_available
+
 ROOT = Path(__file__).resolve().parents[2]
 NUMBER = r"[0-9]+(?:\.[0-9]+)?"
 
@@ -49,3 +53,15 @@ def test_e2e_bench_prints_the_issue_figures_line_last() -> None:
     lines = run_bench("bench.e2e", N_THROUGHPUT=400, N_BASELINE=20, N_LATENCY=300)
     figures(lines[-2], ["e2e_kept_connection p50_ms", "p99_ms"])
     figures(lines[-1], ["e2e_events_per_s", "baseline_events_per_s", "ratio", "p50_ms", "p99_ms"])
+
+
+@pytest.mark.skipif(not sentinel_available(), reason="redis-server (Sentinel mode) not installed")
+def test_failover_bench_prints_failover_loss_and_wait_cost() -> None:
+    sizes = {"RUNS": 1, "AFTER_S": 1, "REPEATS": 1, "N_INGEST": 3000, "N_ACKS": 2000, "N_LATENCY": 50}
+    lines = run_bench("bench.failover", **sizes)
+    names = ["failover_runs", "failover_max_s", "doubled_events", "ingest_events_per_s"]
+    names += ["ingest_wait_events_per_s", "acks_per_s", "acks_wait_per_s", "ack_wait_cost_pct"]
+    names += ["publish_ms", "publish_wait_ms"]
+    # A cost can come out below zero when the machine's speed drifts between the two measures.
+    figures(lines[-2].replace("=-", "="), names)
+    figures(lines[-1].replace("=-", "="), ["failover_s", "lost_events", "wait_cost_pct"])

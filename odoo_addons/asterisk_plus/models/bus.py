@@ -34,15 +34,37 @@ def _url(server):
     return server.sudo().redis_url if hasattr(server, "sudo") else server.redis_url
 
 
+# redis_url -> whether it is a Redis Cluster node; asked once per Odoo worker.
+_CLUSTER = {}
+
+
+def _is_cluster(url):
+    if redis is None:
+        return False
+    if url not in _CLUSTER:
+        probe = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
+        try:
+            _CLUSTER[url] = bool(probe.info("cluster").get("cluster_enabled"))
+        finally:
+            probe.close()
+    return _CLUSTER[url]
+
+
 def client(server):
     if redis is None:
         raise UserError("The Python package 'redis' is not installed on the Odoo server: pip install redis")
-    return redis.Redis.from_url(
-        _url(server), decode_responses=True, socket_timeout=5, socket_connect_timeout=3
-    )
+    url = _url(server)
+    options = {"decode_responses": True, "socket_timeout": 5, "socket_connect_timeout": 3}
+    if _is_cluster(url):
+        return redis.RedisCluster.from_url(url, **options)
+    return redis.Redis.from_url(url, **options)
 
 
 def key(server, name):
+    # On a Redis Cluster the agent (REDIS_CLUSTER=yes) makes the server's name a hash tag, so all its keys
+    # share one slot: the same here, found out from Redis itself. A single Redis keeps the plain form.
+    if _is_cluster(_url(server)):
+        return f"{server.bus_prefix}:{{{server.name}}}:{name}"
     return f"{server.bus_prefix}:{server.name}:{name}"
 
 
