@@ -364,15 +364,17 @@ class Guard:
             await _sleep(self.tick, stop)
 
     def figures(self) -> dict[str, str]:
+        """The status hash's figures; `degraded` (the health check reads it): bans miss the firewall."""
+        error = self.firewall.error
         return {
             "backend": self.backend.name,
-            "backend_ready": "1" if self.firewall.in_step else "0",
             "active_bans": str(len(self.bans)),
             "bans_total": str(self.bans_total),
             "denied_networks": str(len(self.rules.denied)),
             "tracked_sources": str(len(self.rules.sources)),
             "events_seen": str(self.events_seen),
-            "firewall_pending": str(self.firewall.pending),
+            **self.firewall.figures(),
+            "degraded": f"bans do not reach the firewall ({self.backend.name}): {error}" if error else "",
         }
 
     async def start(self, stop: asyncio.Event) -> bool:
