@@ -35,7 +35,7 @@ from services.bus.bus import _sleep
 from .config import GuardSettings
 from .firewall import Backend
 from .records import BanRecord, iso
-from .rules import Ban, Rules, normalize_address, parse_event_time
+from .rules import Ban, Rules, ban_seconds, normalize_address, parse_event_time
 from .store import ACL, BANS, CURSOR, OFFENCES, SOURCES, Store, stream_id
 from .sync import FIREWALL_RETRY_S, FirewallSync
 
@@ -272,16 +272,30 @@ class Guard:
 
     async def handle_commands(self, batch: list[Entry]) -> Outcome:
         outcome = Outcome()
+        answers: list[tuple[Entry, str]] = []  # (command, why refused or "")
         async with self.lock:
             for entry in batch:
                 log = self.log.bind(stream=entry.stream, entry=entry.id, type=entry.type)
                 try:
                     await self._command(entry, log)
+                    answers.append((entry, ""))
                 except (ValueError, KeyError, TypeError) as exc:
                     log.error("command refused", error=str(exc))
                     outcome.reject[entry.id] = f"{type(exc).__name__}: {exc}"
+                    answers.append((entry, str(exc)))
             await self.flush()
+        for entry, error in answers:
+            if entry.reply_to:
+                await self._answer(entry, error)
         return outcome
+
+    async def _answer(self, entry: Entry, error: str) -> None:
+        """The reply a command asked for; lost on a Redis outage (a refusal is in `dead` anyway)."""
+        try:
+            address = entry.get("address")
+            await self.bus.reply(entry, {"address": address} if address else None, ok=not error, error=error)
+        except REDIS_DOWN as exc:
+            self.log.warning("reply lost", stream=entry.stream, entry=entry.id, error=str(exc))
 
     def _address(self, entry: Entry) -> str:
         raw = entry.get("address").strip()
@@ -295,14 +309,14 @@ class Guard:
         user = entry.meta.get("user", "")
         if entry.type == "ban":
             address = self._address(entry)
+            raw = entry.get("bantime").strip()
+            seconds = ban_seconds(raw) if raw else self.settings.guard_bantime
             if self.rules.protected(address):
                 # Tell Odoo the ban is not in force, then refuse the command (it goes to `dead` with why).
                 self.store.outbox.append(
                     ("unban", BanRecord(address, "", 0, 0, 0, 0, ""), "never banned: whitelisted or allowed")
                 )
                 raise ValueError(f"{address} is whitelisted or allowed by the access list: never banned")
-            raw = entry.get("bantime").strip()
-            seconds = float(raw) if raw else self.settings.guard_bantime
             now = self.clock()
             reason = entry.get("reason") or f"banned by {user or '?'}"
             ban = self.rules.manual_ban(address, seconds, reason, now)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from typing import Any
 
 from services.bus import encode
+
+from .rules import MAX_BANTIME_S, normalize_address
 
 # One encoder for every write: json.dumps with arguments builds a new encoder on each call.
 _json = json.JSONEncoder(separators=(",", ":")).encode
@@ -41,6 +44,33 @@ class BanRecord:
     banned_at: float
     source: str  # rules | odoo:<login> | ...
     entry: str = ""  # the bus entry that caused it (the last failure, or Odoo's command)
+
+    @classmethod
+    def from_json(cls, key: str, raw: str, now: float) -> BanRecord:
+        """The record stored under `key` in `guard:bans`, as json() wrote it. ValueError (or TypeError) when
+        the guard could not have written it: a damaged or forged record must neither stop a start nor reach
+        the firewall (its address goes into nft's script)."""
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        record = cls(**{k: v for k, v in data.items() if k in _FIELDS})
+        if record.address != key or normalize_address(key) != key:
+            raise ValueError(f"address {record.address!r} stored under {key!r}")
+        for name in ("reason", "source", "entry"):
+            if type(getattr(record, name)) is not str:
+                raise ValueError(f"{name} is not text")
+        for name in ("count", "offence"):
+            value = getattr(record, name)
+            if type(value) is not int or value < 0:
+                raise ValueError(f"{name} is not a count: {value!r}")
+        for name in ("until", "banned_at"):
+            value = getattr(record, name)
+            if type(value) not in (int, float) or not 0 <= value < math.inf:
+                raise ValueError(f"{name} is not a time: {value!r}")
+            setattr(record, name, float(value))
+        if record.until > now + MAX_BANTIME_S:
+            raise ValueError(f"until is further away than the longest ban: {record.until!r}")
+        return record
 
     def seconds_left(self, now: float) -> float:
         return 0.0 if not self.until else self.until - now
@@ -81,3 +111,6 @@ class BanRecord:
             "offence": str(self.offence),
             "source": _text(self.source),
         }
+
+
+_FIELDS = frozenset(f.name for f in dataclass_fields(BanRecord))

@@ -9,9 +9,9 @@ and go in one round trip with the entries that tell Odoo.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import fields as dataclass_fields
 from typing import Any
 
 from services.bus import REDIS_DOWN, Bus, Log, encode, keys
@@ -24,8 +24,6 @@ OFFENCES = "guard:offences"
 ACL = "guard:acl"
 SOURCES = "guard:sources"
 CURSOR = "guard:cursor"
-
-_RECORD_FIELDS = frozenset(f.name for f in dataclass_fields(BanRecord))
 
 
 def _write_hash(pipe: Any, key: str, values: dict[str, str | None]) -> None:
@@ -111,7 +109,10 @@ class Store:
         for address, raw in (await r.hgetall(self.bus.key(OFFENCES))).items():
             with self._unreadable(OFFENCES, address, raw):
                 count, _, last = raw.partition(":")
-                self.rules.offences[address] = (int(count), float(last or now))
+                offences, at = int(count), float(last or now)
+                if offences < 0 or not math.isfinite(at):
+                    raise ValueError("not a count and a time")
+                self.rules.offences[address] = (offences, at)
         acl = await r.get(self.bus.key(ACL))
         if acl:
             with self._unreadable(ACL, "", acl):
@@ -127,8 +128,7 @@ class Store:
         records = []
         for address, raw in (await r.hgetall(self.bus.key(BANS))).items():
             with self._unreadable(BANS, address, raw):
-                fields = {k: v for k, v in json.loads(raw).items() if k in _RECORD_FIELDS}
-                records.append((address, BanRecord(**fields)))
+                records.append((address, BanRecord.from_json(address, raw, now)))
         return cursor, records
 
     @contextmanager
