@@ -231,7 +231,7 @@ class Guard:
                 at = None
         return at if at is not None else self.clock()
 
-    async def handle_security(self, batch: list[Entry]) -> None:
+    async def handle_security(self, batch: list[Entry]) -> Outcome | None:
         async with self.lock:
             bans: list[tuple[Ban, str]] = []
             feed, cursor = self.rules.feed, self.cursor
@@ -246,17 +246,24 @@ class Guard:
             event_clock = self.event_clock
             last_tv: object = None
             at = 0.0
+            outcome = None
             for i in range(first, len(batch)):
                 entry = batch[i]
                 headers = entry.headers
-                tv = headers.get("EventTV")
-                if tv is None or tv != last_tv:  # else: the same stamp as the last event (one burst)
-                    parsed = parse_event_time(tv)  # type: ignore[arg-type]
-                    at = self._event_time(entry) if parsed is None else parsed
-                    last_tv = None if parsed is None else tv
+                try:
+                    tv = headers.get("EventTV")
+                    if tv is None or tv != last_tv:  # else: the same stamp as the last event (one burst)
+                        parsed = parse_event_time(tv)  # type: ignore[arg-type]
+                        at = self._event_time(entry) if parsed is None else parsed
+                        last_tv = None if parsed is None else tv
+                    ban = feed(headers.get("Event", ""), headers.get("RemoteAddress"), at)  # type: ignore[arg-type]
+                except (TypeError, ValueError, AttributeError) as exc:
+                    # An entry Asterisk would not write (a header twice): refused alone, the batch goes on.
+                    outcome = outcome or Outcome()
+                    outcome.reject[entry.id] = self._unusable(entry, exc)
+                    continue
                 if at > event_clock:
                     event_clock = at
-                ban = feed(headers.get("Event", ""), headers.get("RemoteAddress"), at)  # type: ignore[arg-type]
                 if ban is not None:
                     bans.append((ban, entry.id))
             self.event_clock = event_clock
@@ -269,6 +276,22 @@ class Guard:
                 await self.add_bans([self._record(b, "rules", now, entry_id) for b, entry_id in bans])
             else:
                 await self.flush()
+        return outcome
+
+    def _unusable(self, entry: Entry, exc: Exception) -> str:
+        """Why a security entry is refused (dead-lettered alone), logged."""
+        twice = [
+            name
+            for name in ("Event", "RemoteAddress", "EventTV")
+            if isinstance(entry.headers.get(name), list)
+        ]
+        error = (
+            f"{' and '.join(twice)} more than once: one security event has one of each"
+            if twice
+            else f"{type(exc).__name__}: {exc}"
+        )
+        self.log.error("security entry refused", stream=entry.stream, entry=entry.id, error=error)
+        return error
 
     async def handle_commands(self, batch: list[Entry]) -> Outcome:
         outcome = Outcome()
