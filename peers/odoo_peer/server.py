@@ -17,7 +17,7 @@ log = logging.getLogger("odoo_peer")
 DEFAULT_MAP = [
     {"id": i + 1, "event": name, "model": "asterisk_plus.call", "method": "on_ami_events", "conditions": []}
     for i, name in enumerate(
-        ["Newchannel", "Newstate", "DialBegin", "DialEnd", "BridgeEnter", "Hangup", "Cdr"]
+        ["Newchannel", "Newstate", "DialBegin", "DialEnd", "BridgeEnter", "Hangup", "Cdr", "OriginateResponse"]
     )
 ]
 
