@@ -142,7 +142,7 @@ def test_unanswered_inbound_call_to_an_unregistered_phone_makes_no_cdr() -> None
     events = FLOWS["dial-unregistered"]()
     assert not by_event(events, "Cdr") and not by_event(events, "Newstate")
     (hangup,) = by_event(events, "Hangup")
-    assert hangup["ChannelStateDesc"] == "Ring"
+    assert (hangup["ChannelStateDesc"], hangup["Cause"], hangup["TechCause"]) == ("Ring", "3", "404")
 
 
 def test_the_failed_originate_is_the_observed_event_to_the_letter() -> None:
@@ -195,8 +195,9 @@ def test_a_queue_call_names_the_queue_and_the_member_who_answered() -> None:
         assert agent["Channel"] == caller["Channel"] and agent["DestLinkedid"] == linked
         assert (agent["Interface"], agent["MemberName"]) == ("Local/100@demo", "Agent100")
     assert by_event(events, "AgentComplete")[0]["Reason"] == "agent"
-    caller_cdr = by_event(events, "Cdr")[-1]
+    member_cdr, caller_cdr = by_event(events, "Cdr")
     assert caller_cdr["UniqueID"] == caller["Uniqueid"] and caller_cdr["LastApplication"] == "Queue"
+    assert member_cdr["Channel"].endswith(";2") and member_cdr["DestinationContext"] == "demo"
     assert len(by_event(events, "Hangup")) == 3
 
 

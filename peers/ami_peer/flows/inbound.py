@@ -26,6 +26,8 @@ from .parts import (
     with_fields,
 )
 
+HANGUP_NO_ROUTE = [("Cause", "3"), ("Cause-txt", "No route to destination"), ("TechCause", "404")]
+
 
 def answered_without_dial(
     start: datetime | None = None, *, cdr_first: bool = False, caller: str = "0470123456", exten: str = "101"
@@ -38,9 +40,10 @@ def answered_without_dial(
     flow = Flow(start or datetime.now())
     leg = trunk_leg(flow, exten, caller, "Customer")
     events = [event("Newchannel", leg.snapshot())]
+    leg.priority = 2
     events.append(event("Newstate", leg.up().snapshot()))
     events.append(device("PJSIP/trunk", "INUSE"))
-    leg.priority = 3
+    leg.priority = 4
     events.append(soft_hangup(leg))
     record = cdr(
         flow,
@@ -52,7 +55,7 @@ def answered_without_dial(
         last_app="Hangup",
     )
     events += [record, hangup(leg)] if cdr_first else [hangup(leg), record]
-    events.append(device("PJSIP/trunk", "NOT_INUSE"))
+    events.append(device("PJSIP/trunk", "UNAVAILABLE"))  # a trunk matched by address has no contact
     return events
 
 
@@ -64,9 +67,9 @@ def dial_unregistered(
     flow = Flow(start or datetime.now())
     leg = trunk_leg(flow, exten, caller, "Customer")
     events = [event("Newchannel", leg.snapshot())]
-    leg.priority = 2
-    # PJSIP refuses the channel of an endpoint without a contact with cause 20 (subscriber absent).
-    events += [soft_hangup(leg, "20"), hangup(leg, "20", "Subscriber absent")]
+    leg.priority = 3
+    # The caller is refused with SIP 404: Q.850 cause 3.
+    events += [soft_hangup(leg), event("Hangup", leg.snapshot(), *HANGUP_NO_ROUTE)]
     return events
 
 
@@ -231,16 +234,7 @@ def queue_call(
         events.append(varset(c, variable, str(talk_s) if variable != "RINGTIME" else "0"))
     callerid = f'"Customer" <{caller}>'
     events.append(
-        cdr(
-            flow,
-            one,
-            source=caller,
-            destination=mexten,
-            context=mctx,
-            callerid=callerid,
-            last_app="AppQueue",
-            talk_s=talk_s,
-        )
+        cdr(flow, two, source=caller, destination=mexten, context=mctx, callerid=callerid, last_app="Hangup")
     )
     events += [varset(one, "MACRO_DEPTH", "0"), device(f"Local/{member}", "NOT_INUSE"), hangup(one)]
     events += [member_status("1", "0"), device("PJSIP/trunk", "NOT_INUSE"), hangup(c)]
@@ -254,7 +248,7 @@ def queue_call(
             context="from-trunk",
             callerid=callerid,
             last_app="Queue",
-            last_data=queue,
+            last_data=f"{queue},,,,30",
             dest_channel=one.channel,
             talk_s=talk_s,
         )

@@ -9,7 +9,12 @@ from datetime import datetime, timedelta
 Pairs = list[tuple[str, str]]
 CALL = ("Privilege", "call,all")
 _channel_numbers = itertools.count(2)
-_uniqueid_numbers = itertools.count(8)
+# One sequence for every channel the peer makes (flows and demo calls), as Asterisk's own: no two share one.
+_uniqueid_numbers = itertools.count(1)
+
+
+def uniqueid(epoch: float) -> str:
+    return f"{int(epoch)}.{next(_uniqueid_numbers)}"
 
 
 @dataclass
@@ -62,7 +67,7 @@ class Flow:
     start: datetime = field(default_factory=datetime.now)
 
     def uniqueid(self) -> str:
-        return f"{int(self.start.timestamp())}.{next(_uniqueid_numbers)}"
+        return uniqueid(self.start.timestamp())
 
     @staticmethod
     def suffix() -> str:
