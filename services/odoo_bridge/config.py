@@ -12,3 +12,7 @@ class BridgeSettings(BusSettings):
     odoo_password: str = "asterisk1"
     odoo_timeout_s: float = 60.0
     odoo_retry_max_s: float = 30.0
+    # RPCs in flight at once, each with its own calls (Linkedids): several Odoo workers share the load.
+    odoo_concurrency: int = 4
+    # A Cdr's EndTime (read in the server's timezone) this far from its arrival: the timezone is wrong.
+    odoo_tz_tolerance_s: float = 300.0

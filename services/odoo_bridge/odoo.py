@@ -93,3 +93,25 @@ class OdooClient:
         if self._opener is not None:
             self._opener.close()
             self._opener = None
+
+
+class OdooPool:
+    """`size` clients, each its own session and connection, so that many calls can be in flight at once."""
+
+    def __init__(self, settings: BridgeSettings, log: Log, size: int) -> None:
+        self.clients = [OdooClient(settings, log) for _ in range(max(1, size))]
+        # Last in, first out: at low load one connection does the work and the others stay idle.
+        self._free: asyncio.LifoQueue[OdooClient] = asyncio.LifoQueue()
+        for client in reversed(self.clients):
+            self._free.put_nowait(client)
+
+    @property
+    def version(self) -> str:
+        return next((c.version for c in self.clients if c.version), "")
+
+    async def call(self, model: str, method: str, *args: Any) -> Any:
+        client = await self._free.get()
+        try:
+            return await client.call(model, method, *args)
+        finally:
+            self._free.put_nowait(client)
