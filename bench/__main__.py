@@ -1,11 +1,15 @@
-"""`make bench`: every benchmark in turn; each prints its own figures line."""
+"""`make bench`: every benchmark in turn; each prints its own figures line. With `ODOO_URL` set, also the
+real-Odoo benchmark (bench/odoo_real.py)."""
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 BENCHES = ["bench.ingest", "bench.guard", "bench.e2e"]
+if os.environ.get("ODOO_URL"):
+    BENCHES.append("bench.odoo_real")
 
 
 def main() -> int:

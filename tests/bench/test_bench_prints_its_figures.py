@@ -11,14 +11,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.common import OdooProcess
+
 ROOT = Path(__file__).resolve().parents[2]
 NUMBER = r"[0-9]+(?:\.[0-9]+)?"
 
 
-def run_bench(module: str, **sizes: int) -> list[str]:
-    shrink = "; ".join(f"m.{name} = {value}" for name, value in sizes.items())
-    code = f"import importlib; m = importlib.import_module({module!r}); {shrink}; m.main()"
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # a private Redis, as `make bench` has
+def run_bench(module: str, env_: dict[str, str] | None = None, **sizes: int) -> list[str]:
+    shrink = "".join(f"m.{name} = {value}; " for name, value in sizes.items())
+    code = f"import importlib; m = importlib.import_module({module!r}); {shrink}m.main()"
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "ODOO_URL")}  # as `make bench` has
+    env.update(env_ or {})
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
@@ -49,3 +52,22 @@ def test_e2e_bench_prints_the_issue_figures_line_last() -> None:
     lines = run_bench("bench.e2e", N_THROUGHPUT=400, N_BASELINE=20, N_LATENCY=300)
     figures(lines[-2], ["e2e_kept_connection p50_ms", "p99_ms"])
     figures(lines[-1], ["e2e_events_per_s", "baseline_events_per_s", "ratio", "p50_ms", "p99_ms"])
+
+
+def test_real_odoo_bench_says_it_is_skipped_without_odoo_url() -> None:
+    assert run_bench("bench.odoo_real") == [
+        "odoo_real: skipped (set ODOO_URL, ODOO_DB, ODOO_USER, ODOO_PASSWORD to measure a real Odoo)"
+    ]
+
+
+def test_real_odoo_bench_prints_its_figures_line_last() -> None:
+    """Against the Odoo peer: the bench's machinery (a real Odoo is measured by hand, see the README)."""
+    odoo = OdooProcess(latency_ms=1)
+    try:
+        lines = run_bench(
+            "bench.odoo_real", {"ODOO_URL": odoo.url, "ODOO_DB": odoo.db}, N_EVENTS=400, N_PER_EVENT=20
+        )
+    finally:
+        odoo.stop()
+    assert lines[0].startswith("odoo 18.0 at http://127.0.0.1:") and "ODOO_CONCURRENCY=4" in lines[0]
+    figures(lines[-1], ["odoo_events_per_s", "per_event_events_per_s", "ratio"])
