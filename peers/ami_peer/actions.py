@@ -161,6 +161,8 @@ class Actions:
                 exten=exten,
                 cid_num=cid_num or "<unknown>",
                 cid_name=cid_name or "<unknown>",
+                channel_id=first(frame, "ChannelId"),
+                other_channel_id=first(frame, "OtherChannelId"),
             )
         else:
             events = click_to_call(
@@ -170,6 +172,7 @@ class Actions:
                 exten=exten,
                 cid_num=cid_num or "<unknown>",
                 cid_name=cid_name or "<unknown>",
+                channel_id=first(frame, "ChannelId"),
             )
         if not is_async:  # no OriginateResponse without Async
             events = [e for e in events if dict(e).get("Event") != "OriginateResponse"]

@@ -249,10 +249,18 @@ async def test_originate_refusals_as_asterisk_answers_them() -> None:
 async def test_click_to_call_to_a_registered_phone_answers_then_dials() -> None:
     peer = await AmiPeer().start()
     frames = await originate(
-        peer, Channel="PJSIP/101", Context="from-internal", Exten="0470123456", Async="true", ActionID="ok-1"
+        peer,
+        Channel="PJSIP/101",
+        Context="from-internal",
+        Exten="0470123456",
+        Async="true",
+        ActionID="ok-1",
+        ChannelId="odoo-req1",
     )
     (response,) = by_event(frames, "OriginateResponse")
     assert (response["Response"], response["Reason"], response["ActionID"]) == ("Success", "4", "ok-1")
+    # The Originate's ChannelId is the phone channel's Uniqueid, so the call's Linkedid.
+    assert response["Uniqueid"] == by_event(frames, "Newchannel")[0]["Linkedid"] == "odoo-req1"
     up = [
         dict(f) for f in frames if dict(f).get("Event") == "Newstate" and dict(f)["ChannelStateDesc"] == "Up"
     ]

@@ -48,6 +48,8 @@ def local_chain(
     exten: str = "100",
     cid_num: str = "555",
     cid_name: str = "AMI Test",
+    channel_id: str = "",
+    other_channel_id: str = "",
 ) -> list[Pairs]:
     """`Originate Local/101@from-trunk` to `demo,100`, Async, both legs answer.
 
@@ -57,9 +59,9 @@ def local_chain(
     flow = Flow(start or datetime.now())
     name = f"Local/{local}-{flow.suffix()}"
     lctx, lexten = local.split("@", 1)[1], local.split("@", 1)[0]
-    uid1 = flow.uniqueid()
+    uid1 = channel_id or flow.uniqueid()  # the Originate's ChannelId / OtherChannelId name the two halves
     one = Leg(f"{name};1", uid1, uid1, lctx, lexten)
-    two = Leg(f"{name};2", flow.uniqueid(), uid1, lctx, lexten, state=RING)
+    two = Leg(f"{name};2", other_channel_id or flow.uniqueid(), uid1, lctx, lexten, state=RING)
     events = [event("Newchannel", one.snapshot()), event("Newchannel", two.snapshot())]
     one.cid_num, one.cid_name = cid_num, cid_name
     cid = [("CID-CallingPres", "0 (Presentation Allowed, Not Screened)")]
@@ -130,11 +132,12 @@ def click_to_call(
     cid_num: str = "101",
     cid_name: str = "Customer",
     talk_s: int = 3,
+    channel_id: str = "",
 ) -> list[Pairs]:
     """Click-to-call to a registered phone, Async: the phone rings and answers, OriginateResponse Success
     (Reason 4) follows its answer as in the notes' Originates, then the dialplan dials the number."""
     flow = Flow(start or datetime.now())
-    uid = flow.uniqueid()
+    uid = channel_id or flow.uniqueid()  # the Originate's ChannelId is the phone channel's Uniqueid
     phone = Leg(f"{channel}-{flow.suffix()}", uid, uid, context, exten, cid_num, cid_name)
     events = [event("Newchannel", phone.snapshot())]
     events.append(event("DialBegin", phone.snapshot("Dest"), ("DialString", channel.partition("/")[2])))
