@@ -151,7 +151,13 @@ class Actions:
         action_id = aid[0][1] if aid and is_async else ""
         if not reachable:
             events = originate_failure(
-                action_id, channel=channel, context=context, exten=exten, cid_num=cid_num, cid_name=cid_name
+                action_id,
+                channel=channel,
+                context=context,
+                exten=exten,
+                cid_num=cid_num,
+                cid_name=cid_name,
+                channel_id=first(frame, "ChannelId"),
             )
         elif channel.startswith("Local/"):
             events = local_chain(

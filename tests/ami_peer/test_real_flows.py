@@ -271,6 +271,27 @@ async def test_click_to_call_to_a_registered_phone_answers_then_dials() -> None:
     await peer.stop()
 
 
+async def test_the_channel_ids_an_originate_gives_name_its_channels_as_asterisk_does() -> None:
+    """Seen on Asterisk 22.10.1: a failed Originate's response carries the ChannelId; a Local channel's ;2
+    half is `<ChannelId>;2`."""
+    peer = await AmiPeer().start()
+    failed = await originate(
+        peer, Channel="PJSIP/6001", Context="from-internal", Exten="101", Async="true", ChannelId="odoo-f1"
+    )
+    assert by_event(failed, "OriginateResponse")[0]["Uniqueid"] == "odoo-f1"
+    frames = await originate(
+        peer,
+        Channel="Local/101@from-internal",
+        Context="from-internal",
+        Exten="101",
+        Async="true",
+        ChannelId="odoo-l1",
+    )
+    one, two = by_event(frames, "Newchannel")[:2]
+    assert (one["Uniqueid"], two["Uniqueid"], two["Linkedid"]) == ("odoo-l1", "odoo-l1;2", "odoo-l1")
+    await peer.stop()
+
+
 async def test_a_local_originate_replays_the_local_chain_with_the_action_id() -> None:
     peer = await AmiPeer().start()
     frames = await originate(

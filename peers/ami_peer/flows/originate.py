@@ -17,6 +17,7 @@ def originate_failure(
     cid_num: str = "6001",
     cid_name: str = "HC Customer",
     reason: str = "0",
+    channel_id: str = "",
 ) -> list[Pairs]:
     """Click-to-call to a phone that is not registered: the only event is this OriginateResponse.
 
@@ -32,7 +33,7 @@ def originate_failure(
             ("Context", context),
             ("Exten", exten),
             ("Reason", reason),
-            ("Uniqueid", "<unknown>"),
+            ("Uniqueid", channel_id or "<unknown>"),  # the Originate's ChannelId when it gave one
             ("CallerIDNum", cid_num),
             ("CallerIDName", cid_name),
         )
@@ -61,7 +62,9 @@ def local_chain(
     lctx, lexten = local.split("@", 1)[1], local.split("@", 1)[0]
     uid1 = channel_id or flow.uniqueid()  # the Originate's ChannelId / OtherChannelId name the two halves
     one = Leg(f"{name};1", uid1, uid1, lctx, lexten)
-    two = Leg(f"{name};2", other_channel_id or flow.uniqueid(), uid1, lctx, lexten, state=RING)
+    # Without OtherChannelId, Asterisk names the ;2 half after the ChannelId: `<ChannelId>;2`.
+    uid2 = other_channel_id or (f"{channel_id};2" if channel_id else flow.uniqueid())
+    two = Leg(f"{name};2", uid2, uid1, lctx, lexten, state=RING)
     events = [event("Newchannel", one.snapshot()), event("Newchannel", two.snapshot())]
     one.cid_num, one.cid_name = cid_num, cid_name
     cid = [("CID-CallingPres", "0 (Presentation Allowed, Not Screened)")]
