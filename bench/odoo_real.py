@@ -154,7 +154,7 @@ def main() -> None:
     print(
         f"odoo {f['version']} at {settings.odoo_url} db {settings.odoo_db}: {N_EVENTS} events through the "
         f"bridge "
-        f"(ODOO_CONCURRENCY={settings.odoo_concurrency}, BUS_BATCH={settings.bus_batch}), "
+        f"(ODOO_CONCURRENCY={settings.odoo_concurrency}, ODOO_BATCH={settings.odoo_batch}), "
         f"{N_PER_EVENT} one per call"
     )
     if f["dead"]:

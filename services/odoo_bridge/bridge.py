@@ -251,8 +251,8 @@ class Bridge:
                     keys.TO_ODOO: self.handle_to_odoo,
                     keys.EVENTS: self.handle_events,
                 },
-                # A batch is cut into up to ODOO_CONCURRENCY lanes: each gets about BUS_BATCH entries.
-                batch=self.settings.bus_batch * max(1, self.settings.odoo_concurrency),
+                # A batch is cut into up to ODOO_CONCURRENCY lanes: each gets about ODOO_BATCH entries.
+                batch=self.settings.odoo_batch * max(1, self.settings.odoo_concurrency),
             )
             await consumer.run(stop)
         await heartbeat

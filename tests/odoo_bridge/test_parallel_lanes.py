@@ -50,7 +50,9 @@ async def test_disjoint_calls_overlap_in_odoo_and_each_call_keeps_its_order(
     redis_url: str, prefix: str
 ) -> None:
     odoo = await OdooPeer(latency=0.05).start()
-    run = await start_bridge(bridge_settings(redis_url, prefix, odoo, odoo_concurrency=4, bus_batch=50), odoo)
+    run = await start_bridge(
+        bridge_settings(redis_url, prefix, odoo, odoo_concurrency=4, odoo_batch=50), odoo
+    )
     try:
         events = interleaved_calls(random.Random(3), rounds=6)
         fields = [
@@ -84,7 +86,9 @@ async def test_disjoint_calls_overlap_in_odoo_and_each_call_keeps_its_order(
 
 async def test_concurrency_one_sends_one_batch_at_a_time(redis_url: str, prefix: str) -> None:
     odoo = await OdooPeer(latency=0.02).start()
-    run = await start_bridge(bridge_settings(redis_url, prefix, odoo, odoo_concurrency=1, bus_batch=20), odoo)
+    run = await start_bridge(
+        bridge_settings(redis_url, prefix, odoo, odoo_concurrency=1, odoo_batch=20), odoo
+    )
     try:
         events = interleaved_calls(random.Random(5), rounds=2)
         fields = [encode(p, type="event", server="asterisk1", id=f"s:{n}") for n, p in enumerate(events)]

@@ -86,7 +86,7 @@ async def test_click_to_call_replies_as_the_gateway_writes_them_are_accepted() -
 
 
 async def test_the_real_flows_through_parallel_lanes_are_all_accepted(redis_url: str, prefix: str) -> None:
-    settings = BridgeSettings(redis_url=redis_url, pbx_prefix=prefix, odoo_concurrency=4, bus_batch=25)
+    settings = BridgeSettings(redis_url=redis_url, pbx_prefix=prefix, odoo_concurrency=4, odoo_batch=25)
     bus = Bus(settings)
     stop = asyncio.Event()
     task = asyncio.create_task(Bridge(settings, bus).run(stop))
