@@ -84,6 +84,7 @@ class OdooPeer:
         self.spans: list[tuple[float, float, list[dict[str, Any]]]] = []  # (start, end, items) per delivery
         self.connections = 0  # TCP connections accepted so far
         self.requests = 0  # HTTP requests answered so far
+        self.logins = 0  # successful `common.login` calls so far
         self._uids = {login: n for n, login in enumerate(self.users, start=2)}
 
     @property
@@ -175,7 +176,10 @@ class OdooPeer:
     async def _jsonrpc(self, service: str, method: str, args: list[Any], arrived: float) -> Any:
         if service == "common" and method == "login":
             db, login, password = args
-            return self._uids[login] if db == self.db and self.users.get(login) == password else False
+            if db != self.db or self.users.get(login) != password:
+                return False
+            self.logins += 1
+            return self._uids[login]
         if service == "common" and method == "version":
             return {"server_version": "18.0"}
         if service != "object" or method not in ("execute", "execute_kw"):

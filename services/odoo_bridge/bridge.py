@@ -238,6 +238,8 @@ class Bridge:
     async def run(self, stop: asyncio.Event) -> None:
         self._stop = stop
         heartbeat = asyncio.create_task(self.status.heartbeat(stop))
+        sessions = await self.odoo.connect_all()
+        self.log.info("Odoo sessions logged in", sessions=sessions, of=len(self.odoo.clients))
         try:
             await self.load_config()
         except OdooDown:

@@ -62,6 +62,12 @@ class OdooClient:
         self.version = odoo.version
         return odoo
 
+    async def connect(self) -> None:
+        """Log in now rather than on the first call."""
+        async with self._lock:
+            if self._odoo is None:
+                self._odoo = await asyncio.to_thread(self._connect)
+
     def _execute(self, model: str, method: str, args: list[Any]) -> Any:
         if self._odoo is None:
             self._odoo = self._connect()
@@ -108,6 +114,13 @@ class OdooPool:
     @property
     def version(self) -> str:
         return next((c.version for c in self.clients if c.version), "")
+
+    async def connect_all(self) -> int:
+        """Every session logs in at once, at start: a login costs Odoo a deliberately slow password hash
+        (about a second of a worker's time), better spent before the first batches than among them.
+        Returns how many are logged in; the others log in on their first call."""
+        done = await asyncio.gather(*(c.connect() for c in self.clients), return_exceptions=True)
+        return sum(1 for d in done if not isinstance(d, BaseException))
 
     async def call(self, model: str, method: str, *args: Any) -> Any:
         client = await self._free.get()

@@ -54,6 +54,12 @@ async def test_disjoint_calls_overlap_in_odoo_and_each_call_keeps_its_order(
         bridge_settings(redis_url, prefix, odoo, odoo_concurrency=4, odoo_batch=50), odoo
     )
     try:
+
+        async def ready() -> bool:
+            return (await run.bus.redis.hget(run.bus.key("status:odoo_bridge"), "ready")) == "1"
+
+        await eventually(ready)
+        assert odoo.logins == 4  # every session logged in at start, none among the batches
         events = interleaved_calls(random.Random(3), rounds=6)
         fields = [
             encode(pairs, type="event", server="asterisk1", at="2026-12-01T04:10:21.000000Z", id=f"s:{n}")
