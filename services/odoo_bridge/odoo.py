@@ -71,6 +71,12 @@ class OdooClient:
             )
         return odoo
 
+    async def connect(self) -> None:
+        """Log in now rather than on the first call."""
+        async with self._lock:
+            if self._odoo is None:
+                self._odoo = await asyncio.to_thread(self._connect)
+
     def _execute(self, model: str, method: str, args: list[Any]) -> Any:
         if self._odoo is None:
             self._odoo = self._connect()
@@ -102,3 +108,32 @@ class OdooClient:
         if self._opener is not None:
             self._opener.close()
             self._opener = None
+
+
+class OdooPool:
+    """`size` clients, each its own session and connection, so that many calls can be in flight at once."""
+
+    def __init__(self, settings: BridgeSettings, log: Log, size: int) -> None:
+        self.clients = [OdooClient(settings, log) for _ in range(max(1, size))]
+        # Last in, first out: at low load one connection does the work and the others stay idle.
+        self._free: asyncio.LifoQueue[OdooClient] = asyncio.LifoQueue()
+        for client in reversed(self.clients):
+            self._free.put_nowait(client)
+
+    @property
+    def version(self) -> str:
+        return next((c.version for c in self.clients if c.version), "")
+
+    async def connect_all(self) -> int:
+        """Every session logs in at once, at start: a login costs Odoo a deliberately slow password hash
+        (about a second of a worker's time), better spent before the first batches than among them.
+        Returns how many are logged in; the others log in on their first call."""
+        done = await asyncio.gather(*(c.connect() for c in self.clients), return_exceptions=True)
+        return sum(1 for d in done if not isinstance(d, BaseException))
+
+    async def call(self, model: str, method: str, *args: Any) -> Any:
+        client = await self._free.get()
+        try:
+            return await client.call(model, method, *args)
+        finally:
+            self._free.put_nowait(client)
