@@ -18,7 +18,7 @@ from .common import private_redis, service
 N_EVENTS = 200_000
 
 
-def _events(n: int) -> list[list[tuple[str, str]]]:
+def sample_events(n: int) -> list[list[tuple[str, str]]]:
     out: list[list[tuple[str, str]]] = []
     while len(out) < n:
         for call in demo_calls():
@@ -85,7 +85,7 @@ async def measure_ceiling(redis_url: str, events: list[list[tuple[str, str]]]) -
 
 
 async def run() -> dict[str, float]:
-    events = _events(N_EVENTS)
+    events = sample_events(N_EVENTS)
     with private_redis() as url:
         ingest = await measure_ingest(url, events)
         ceiling = await measure_ceiling(url, events)

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def free_port(cluster_bus: bool = False) -> int:
                 continue
 
 
-def _wait(check, what: str, timeout: float = 30.0) -> None:  # noqa: ANN001 - any callable returning truthy
+def _wait(check: Callable[[], object], what: str, timeout: float = 30.0) -> None:
     end = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < end:
@@ -228,7 +229,7 @@ class ClusterTopology:
             port = free_port(cluster_bus=True)
             data = self.workdir / f"node-{port}"
             data.mkdir(parents=True)
-            args = _server_args(port, data, "") + ["--cluster-enabled", "yes"]
+            args = [*_server_args(port, data, ""), "--cluster-enabled", "yes"]
             args += ["--cluster-config-file", str(data / "nodes.conf"), "--cluster-node-timeout", "5000"]
             node = Process(port, args, data / "log")
             node.start()

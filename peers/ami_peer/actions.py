@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -41,6 +41,13 @@ class Actions:
     contexts: set[str]
     _started: float
     restart_downtime: float
+    _deferred: set[asyncio.Task]
+
+    def _defer(self, coro: Coroutine[object, object, object]) -> None:
+        """Run after the response, as Asterisk does; kept so that stop() ends it."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._deferred.add(task)
+        task.add_done_callback(self._deferred.discard)
 
     async def _do_ping(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
         session.send([("Response", "Success"), *aid, ("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}")])
@@ -63,7 +70,7 @@ class Actions:
         )
         if after is not None:
             await session.writer.drain()
-            asyncio.ensure_future(after())
+            self._defer(after())
         return True
 
     async def _do_reload(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
@@ -182,7 +189,7 @@ class Actions:
             )
         if not is_async:  # no OriginateResponse without Async
             events = [e for e in events if dict(e).get("Event") != "OriginateResponse"]
-        asyncio.ensure_future(self._originated(events))
+        self._defer(self._originated(events))
         return True
 
     def reachable(self, channel: str) -> bool:

@@ -222,7 +222,7 @@ class OdooPeer:
                 raise OdooError("odoo.exceptions.AccessError", "Odoo's files go only to a conf.plan request")
             return [{"name": n, "content": c} for n, c in sorted(self.files.items())]
         if method.startswith("bridge_on_") or method == "on_ami_events":
-            server, items = args
+            _server, items = args
             return self._deliver(model, method, items)
         raise OdooError("builtins.AttributeError", f"type object '{model}' has no attribute '{method}'")
 

@@ -8,12 +8,13 @@ from .bus import REDIS_DOWN, Bus, wait_for_redis
 from .config import BusSettings
 from .connect import close_redis, connect_redis, connect_redis_sync
 from .consumer import Consumer, Handler, Outcome
-from .entry import Entry, decode, encode, encode_pairs, now_iso, parse_iso
+from .entry import Entry, Headers, decode, encode, encode_pairs, now_iso, parse_iso
 from .keys import Keys
 from .log import Log, StateLog
 from .rpc import Requester, RequestTimeout, deadline_after, expired, new_request_id
 from .service import run, serve
 from .status import Status
+from .tasks import Tasks
 
 __all__ = [
     "REDIS_DOWN",
@@ -22,6 +23,7 @@ __all__ = [
     "Consumer",
     "Entry",
     "Handler",
+    "Headers",
     "Keys",
     "Log",
     "Outcome",
@@ -29,6 +31,7 @@ __all__ = [
     "Requester",
     "StateLog",
     "Status",
+    "Tasks",
     "close_redis",
     "connect_redis",
     "connect_redis_sync",

@@ -67,7 +67,7 @@ class Pipeline:
     def start(self, service: str) -> None:
         n = self.starts.get(service, 0) + 1
         self.starts[service] = n
-        out = open(self.logs / f"{service}.{n}.log", "w")  # noqa: SIM115 - the process owns it
+        out = open(self.logs / f"{service}.{n}.log", "w")  # the process owns it
         self.procs[service] = subprocess.Popen(
             [sys.executable, "-m", f"services.{service}"],
             cwd=ROOT,
