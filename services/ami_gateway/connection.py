@@ -16,7 +16,7 @@ from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
 from services.ami.codec import FrameParser
-from services.bus import now_iso
+from services.bus import Backoff, now_iso
 
 Pairs = list[tuple[str, str]]
 
@@ -96,8 +96,7 @@ class AmiConnection(Manager):
         config.setdefault("ping_delay", 10**9)
         super().__init__(**config)
         self.listener = listener
-        self.reconnect_max_s = reconnect_max_s
-        self.backoff = 0.0
+        self.backoff = Backoff(0.5, reconnect_max_s)
         self.stopping = False
         self._reconnect: asyncio.TimerHandle | None = None
 
@@ -114,8 +113,7 @@ class AmiConnection(Manager):
     def _schedule_reconnect(self) -> None:
         if self.stopping or self._reconnect is not None:
             return
-        self.backoff = min(max(self.backoff * 2, 0.5), self.reconnect_max_s)
-        self._reconnect = self.loop.call_later(self.backoff, self.connect)
+        self._reconnect = self.loop.call_later(self.backoff.next(), self.connect)
 
     def connection_made(self, f: asyncio.Future) -> None:
         try:
@@ -132,7 +130,7 @@ class AmiConnection(Manager):
         ok = super().login(future)
         message = future.result()
         if ok:
-            self.backoff = 0.0
+            self.backoff.reset()
         self.listener.on_login(ok, message.get("Message", "") if hasattr(message, "get") else str(message))
         return ok
 

@@ -10,8 +10,20 @@ from collections import deque
 
 from panoramisk.message import Message
 
-from services.bus import REDIS_DOWN, Bus, Consumer, Log, StateLog, Status, Tasks, encode_pairs, keys, now_iso
-from services.bus.bus import _sleep
+from services.bus import (
+    REDIS_DOWN,
+    Backoff,
+    Bus,
+    Consumer,
+    Log,
+    StateLog,
+    Status,
+    Tasks,
+    encode_pairs,
+    keys,
+    now_iso,
+    sleep,
+)
 
 from .actions import ActionRunner
 from .config import GatewaySettings
@@ -180,7 +192,7 @@ class Gateway:
 
     async def publish_loop(self, stop: asyncio.Event) -> None:
         """Move buffered events onto `events` (and `security`) in pipelined batches, in arrival order."""
-        backoff = 0.0
+        backoff = Backoff(0.1, 5.0)
         while True:
             if not self.buffer:
                 if stop.is_set():
@@ -201,13 +213,12 @@ class Gateway:
                 await self.bus.publish_many(items)
             except REDIS_DOWN as exc:
                 self.redis_state.set("failing", logging.WARNING, error=str(exc), buffered=len(self.buffer))
-                if stop.is_set() and backoff >= 5:
+                if stop.is_set() and backoff.at_most:
                     self.log.error("stopping with events not published", buffered=len(self.buffer))
                     return
-                backoff = min(max(backoff * 2, 0.1), 5.0)
-                await asyncio.sleep(backoff)
+                await backoff.sleep()  # not cut short by a stop: the buffer is worth a few more tries
                 continue
-            backoff = 0.0
+            backoff.reset()
             self.redis_state.set("ok")
             for _ in range(n):
                 self.buffer.popleft()
@@ -222,7 +233,7 @@ class Gateway:
     async def keepalive_loop(self, stop: asyncio.Event) -> None:
         """Ping Asterisk; a connection that does not answer in time is dropped and made again."""
         while not stop.is_set():
-            await _sleep(self.settings.ami_ping_interval_s, stop)
+            await sleep(self.settings.ami_ping_interval_s, stop)
             if stop.is_set() or not self.ami.ready:
                 continue
             try:

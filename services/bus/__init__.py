@@ -4,25 +4,40 @@ Every service uses this and nothing else to talk to the others (docs/bus-contrac
 """
 
 from . import keys
+from .backoff import Backoff, sleep
 from .bus import REDIS_DOWN, Bus, wait_for_redis
 from .config import BusSettings
 from .connect import close_redis, connect_redis, connect_redis_sync
 from .consumer import Consumer, Handler, Outcome
-from .entry import Entry, Headers, decode, encode, encode_pairs, now_iso, parse_iso
+from .entry import (
+    ISO_UTC,
+    Entry,
+    HeaderInput,
+    Headers,
+    decode,
+    encode,
+    encode_pairs,
+    iso_utc,
+    now_iso,
+    parse_iso,
+)
 from .keys import Keys
 from .log import Log, StateLog
 from .rpc import Requester, RequestTimeout, deadline_after, expired, new_request_id
-from .service import run, serve
-from .status import Status
+from .service import run, serve, tune_gc
+from .status import Status, seconds_since_update
 from .tasks import Tasks
 
 __all__ = [
+    "ISO_UTC",
     "REDIS_DOWN",
+    "Backoff",
     "Bus",
     "BusSettings",
     "Consumer",
     "Entry",
     "Handler",
+    "HeaderInput",
     "Headers",
     "Keys",
     "Log",
@@ -40,11 +55,15 @@ __all__ = [
     "encode",
     "encode_pairs",
     "expired",
+    "iso_utc",
     "keys",
     "new_request_id",
     "now_iso",
     "parse_iso",
     "run",
+    "seconds_since_update",
     "serve",
+    "sleep",
+    "tune_gc",
     "wait_for_redis",
 ]

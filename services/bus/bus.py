@@ -20,6 +20,8 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from . import resp
+from .backoff import Backoff
 from .config import BusSettings
 from .connect import close_redis, connect_redis
 from .entry import Entry, HeaderInput, encode, now_iso
@@ -51,6 +53,7 @@ class Bus:
         # Writes a WAIT did not see on enough replicas in time (they may be lost if the master dies now).
         self.unreplicated = 0
         self._replication = StateLog(Log("bus", server=self.server), "replicas")
+        self._packer = resp.XaddPacker(self.key, self.maxlen)
 
     async def close(self) -> None:
         await close_redis(self.redis)
@@ -87,43 +90,20 @@ class Bus:
     async def publish_many(self, items: Iterable[tuple[str, Mapping[str, str]]]) -> list[str]:
         """XADD (stream, fields) items, in order, in one round trip; returns their ids.
 
-        The commands are packed here rather than by redis-py's pipeline, which spends most of its time
-        building each argument: this is the gateway's hot path, three times faster this way.
+        The commands are packed by `resp.XaddPacker` rather than by redis-py's pipeline: the gateway's hot
+        path (the module says why, with the figures).
         """
         if self.cluster:
             items = list(items)
-        heads: dict[str, str] = {}
         parts: list[str] = []
-        add = parts.append
-        names = _NAME_BULKS
-        count = 0
-        for stream, fields in items:
-            head = heads.get(stream)
-            if head is None:
-                key, maxlen = self.key(stream), str(self.maxlen(stream))
-                head = heads[stream] = (
-                    f"$4\r\nXADD\r\n${_blen(key)}\r\n{key}\r\n$6\r\nMAXLEN\r\n$1\r\n~\r\n"
-                    f"${len(maxlen)}\r\n{maxlen}\r\n$1\r\n*\r\n"
-                )
-            add(f"*{6 + 2 * len(fields)}\r\n")
-            add(head)
-            for name, value in fields.items():
-                name_bulk = names.get(name)
-                if name_bulk is None:
-                    name_bulk = f"${_blen(name)}\r\n{name}\r\n"
-                    if len(names) < _NAME_BULKS_MAX:
-                        names[name] = name_bulk
-                add(name_bulk)
-                # _blen(value), inlined: this line runs for every field of every event.
-                add(f"${len(value) if value.isascii() else len(value.encode())}\r\n{value}\r\n")
-            count += 1
+        count = self._packer.pack(items, parts)
         if not count:
             return []
         replies = count
         if self.wait_replicas:
             # On the connection that wrote: WAIT counts the replicas that have this client's writes.
-            wait = (str(self.wait_replicas), str(self.settings.bus_wait_timeout_ms))
-            add("*3\r\n$4\r\nWAIT\r\n" + "".join(f"${len(a)}\r\n{a}\r\n" for a in wait))
+            timeout_ms = str(self.settings.bus_wait_timeout_ms)
+            parts.append(resp.command("WAIT", str(self.wait_replicas), timeout_ms))
             replies += 1
         data = "".join(parts).encode()
         if self.cluster:
@@ -244,20 +224,10 @@ class Bus:
         return results[0]
 
 
-# Field names repeat from entry to entry (AMI header names): their RESP form is made once. Bounded, since a
-# peer could send endless new names.
-_NAME_BULKS: dict[str, str] = {}
-_NAME_BULKS_MAX = 4096
-
-
-def _blen(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode())
-
-
 async def wait_for_redis(bus: Bus, stop: asyncio.Event | None = None, max_delay: float = 10.0) -> None:
     """Block until Redis answers PING, backing off; logs only when the state changes."""
     state = StateLog(Log("bus", server=bus.server), "redis")
-    delay = 0.1
+    backoff = Backoff(0.1, max_delay)
     while stop is None or not stop.is_set():
         try:
             await bus.redis.ping()
@@ -268,15 +238,4 @@ async def wait_for_redis(bus: Bus, stop: asyncio.Event | None = None, max_delay:
             return
         except REDIS_DOWN as exc:
             state.set("unreachable", logging.WARNING, error=str(exc), url=bus.settings.redis_url)
-            await _sleep(delay, stop)
-            delay = min(delay * 2, max_delay)
-
-
-async def _sleep(seconds: float, stop: asyncio.Event | None) -> None:
-    if stop is None:
-        await asyncio.sleep(seconds)
-        return
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass
+            await backoff.sleep(stop)

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 from redis.exceptions import ResponseError
 
-from .bus import REDIS_DOWN, Bus, _sleep
+from .backoff import Backoff, sleep
+from .bus import REDIS_DOWN, Bus
 from .entry import Entry, now_iso
 from .keys import DEAD
 from .log import Log, StateLog
@@ -90,11 +91,12 @@ class Consumer:
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; the batch in hand is finished and acked first."""
         own_pending = True  # a consumer of the same name may have left entries behind
-        backoff = 0.0
+        retry = Backoff(0.2, self.retry_max_s)  # a handler failed: its entries come again after this
+        redis_down = Backoff(0.2, 5.0)
         while not stop.is_set():
             try:
-                if own_pending and backoff:
-                    await _sleep(backoff, stop)
+                if own_pending and retry.delay:
+                    await sleep(retry.delay, stop)
                     if stop.is_set():
                         break
                 if self._redis_state.state != "connected":
@@ -108,18 +110,18 @@ class Consumer:
                         continue
                 else:
                     batches = await self._read(">", block=True)
+                redis_down.reset()
                 for key, entries in batches:
                     failed |= await self._handle(self._keys[key], entries)
                 if failed:
                     own_pending = True
-                    backoff = min(max(backoff * 2, 0.2), self.retry_max_s)
+                    retry.next()
                 elif not own_pending:
-                    backoff = 0.0
+                    retry.reset()
             except REDIS_DOWN as exc:
                 self._redis_state.set("unreachable", logging.WARNING, error=str(exc))
                 own_pending = True
-                await _sleep(min(max(backoff, 0.2), 5.0), stop)
-                backoff = min(max(backoff * 2, 0.2), 5.0)
+                await redis_down.sleep(stop)
             except ResponseError as exc:
                 if "NOGROUP" not in str(exc):
                     raise

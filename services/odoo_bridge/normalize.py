@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 
 import phonenumbers
 import pytz
+
+from services.bus import iso_utc
 
 # Shorter than this is an internal extension, left as it is.
 MIN_EXTERNAL_DIGITS = 7
@@ -70,9 +72,6 @@ def local_to_utc(text: str, tz: str) -> str | None:
     return local.astimezone(pytz.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-ISO_UTC = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-
 def event_time(item: dict) -> str:
     """When the event happened, UTC ISO: Asterisk's `EventTV` (security events), else its `Timestamp`
     (`timestampevents=yes`), else when the gateway received it (`@at`)."""
@@ -81,13 +80,13 @@ def event_time(item: dict) -> str:
         if len(tv) == 28 and tv.endswith("+0000"):  # what Asterisk writes: 2026-11-24T20:33:20.623+0000
             return tv[:23] + "000Z"
         try:
-            return datetime.strptime(tv, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC).strftime(ISO_UTC)
+            return iso_utc(datetime.strptime(tv, "%Y-%m-%dT%H:%M:%S.%f%z"))
         except ValueError:
             pass
     stamp = item.get("Timestamp")
     if isinstance(stamp, str) and stamp:
         try:
-            return datetime.fromtimestamp(float(stamp), UTC).strftime(ISO_UTC)
+            return iso_utc(float(stamp))
         except (ValueError, OverflowError, OSError):
             pass
     return item.get("@at") or ""

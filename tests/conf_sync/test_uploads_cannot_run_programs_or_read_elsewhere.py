@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.bus import keys
-from services.bus.rpc import deadline_after
+from services.bus import deadline_after, keys
 from services.conf_sync.files import ConfError, Rules, check_upload, parse_upload
 
 from .conftest import Stack, stop_sync, wait_result
