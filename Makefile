@@ -16,7 +16,7 @@ setup: $(STAMP)
 	@scripts/system-deps.sh
 
 run: setup
-	$(BIN)/python scripts/run_local.py
+	$(BIN)/python -m scripts.run_local
 
 test: $(STAMP)
 	@scripts/system-deps.sh test

@@ -5,18 +5,13 @@ from __future__ import annotations
 
 import shutil
 import signal
-import socket
 import subprocess
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
 
-
-def redis_server() -> str | None:
-    return shutil.which("redis-server")
+from .local_redis import free_port, redis_server, server_args, wait_until
 
 
 def sentinel_available() -> bool:
@@ -26,36 +21,6 @@ def sentinel_available() -> bool:
 
 def cluster_available() -> bool:
     return redis_server() is not None and shutil.which("redis-cli") is not None
-
-
-def free_port(cluster_bus: bool = False) -> int:
-    """A free loopback port; for a cluster node, port + 10000 (its cluster bus) must be free as well."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if not cluster_bus:
-            return port
-        if port + 10000 < 65536:
-            try:
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port + 10000))
-                return port
-            except OSError:
-                continue
-
-
-def _wait(check: Callable[[], object], what: str, timeout: float = 30.0) -> None:
-    end = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < end:
-        try:
-            if check():
-                return
-        except (redis.RedisError, OSError) as exc:
-            last = exc
-        time.sleep(0.05)
-    raise RuntimeError(f"timed out waiting for {what}" + (f": {last}" if last else ""))
 
 
 @dataclass
@@ -84,8 +49,7 @@ class Process:
 
 
 def _server_args(port: int, workdir: Path, password: str) -> list[str]:
-    args = [redis_server() or "redis-server", "--port", str(port), "--bind", "127.0.0.1"]
-    args += ["--save", "", "--appendonly", "no", "--dir", str(workdir)]
+    args = server_args(port, workdir)
     # A replica syncs at once rather than after the 5 s Redis waits for more replicas to join a sync.
     args += ["--repl-diskless-sync-delay", "0"]
     if password:
@@ -117,7 +81,7 @@ class SentinelTopology:
             server.start()
             self.servers.append(server)
         # The replica in sync first: a new Sentinel then learns of it from its first INFO, not ten seconds on.
-        _wait(
+        wait_until(
             lambda: self.client(replica_port).info("replication").get("master_link_status") == "up",
             "the replica in sync",
         )
@@ -163,7 +127,7 @@ class SentinelTopology:
                     return False
             return True
 
-        _wait(ready, "the replica and the Sentinels", timeout)
+        wait_until(ready, "the replica and the Sentinels", timeout)
 
     @property
     def sentinel_list(self) -> str:
@@ -208,7 +172,7 @@ class SentinelTopology:
             port = self.master_port()
             return port != old_master and self.client(port).info("replication")["role"] == "master"
 
-        _wait(promoted, "a replica promoted to master", timeout)
+        wait_until(promoted, "a replica promoted to master", timeout)
         return self.master_port()
 
     def stop(self) -> None:
@@ -235,7 +199,7 @@ class ClusterTopology:
             node.start()
             self.nodes.append(node)
         for node in self.nodes:
-            _wait(lambda n=node: redis.Redis(port=n.port).ping(), f"cluster node {node.port}")
+            wait_until(lambda n=node: redis.Redis(port=n.port).ping(), f"cluster node {node.port}")
         create = [shutil.which("redis-cli") or "redis-cli", "--cluster", "create"]
         create += [f"127.0.0.1:{n.port}" for n in self.nodes] + ["--cluster-replicas", "0", "--cluster-yes"]
         done = subprocess.run(create, capture_output=True, text=True, timeout=60)
@@ -248,7 +212,7 @@ class ClusterTopology:
                 for n in self.nodes
             )
 
-        _wait(ok, "cluster_state:ok on every node")
+        wait_until(ok, "cluster_state:ok on every node")
         return self
 
     @property

@@ -12,13 +12,13 @@ import httpx
 import pytest
 import websockets
 
+from peers.local_redis import free_port
 from services.bus import Bus, Status
 from services.console.config import ConsoleSettings
 from services.console.console import Console
 from services.console.sessions import COOKIE
 from tests.ami_gateway.conftest import Running, running  # noqa: F401 - `running` is a fixture used here
 from tests.bus.helpers import eventually
-from tests.conftest import free_port
 
 
 @dataclass

@@ -15,9 +15,9 @@ from pathlib import Path
 import redis.asyncio as aioredis
 
 from peers.ami_peer import AmiPeer
+from peers.local_redis import RedisServer
 from peers.odoo_peer import OdooPeer
 from services.bus import BusSettings, Keys, connect_redis
-from tests.conftest import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("ami_gateway", "odoo_bridge", "guard")
