@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from peers import local_redis
 from peers.local_redis import free_port, wait_for_port
@@ -29,7 +30,7 @@ def private_redis() -> Iterator[str]:
 
 
 @contextmanager
-def service(name: str, env: dict[str, str]) -> Iterator[subprocess.Popen]:
+def service(name: str, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(
         [sys.executable, "-m", f"services.{name}"],
         cwd=ROOT,
@@ -59,7 +60,7 @@ class OdooProcess:
         self._record = Path(self._dir) / "received.jsonl"
         self._record.touch()
         self._offset = 0
-        self.received: list[dict] = []
+        self.received: list[dict[str, Any]] = []
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "peers.odoo_peer", "--port", str(self.port), "--db", self.db, "--quiet"]
             + ["--latency-ms", str(latency_ms), "--record", str(self._record), "--record-keys", keys]

@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from peers.ami_peer import AmiPeer, demo_calls
 from peers.redis_topology import SentinelTopology, sentinel_available
@@ -39,8 +40,8 @@ N_ACKS = 50_000  # entries through a consumer group (with and without WAIT)
 N_LATENCY = 1000  # single-event publishes (with and without WAIT)
 
 
-def _settings(topology: SentinelTopology, **overrides: object) -> BusSettings:
-    env = {k.lower(): v for k, v in topology.env().items()}
+def _settings(topology: SentinelTopology, **overrides: Any) -> BusSettings:
+    env: dict[str, Any] = {k.lower(): v for k, v in topology.env().items()}
     return BusSettings(**env, pbx_prefix="bench", **overrides)
 
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import redis
 
@@ -28,7 +29,7 @@ class Process:
     port: int
     args: list[str]
     log: Path
-    proc: subprocess.Popen | None = None
+    proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.proc = subprocess.Popen(self.args, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
@@ -122,7 +123,7 @@ class SentinelTopology:
                 return False
             for sentinel in self.sentinels:
                 client = self.sentinel_client(sentinel.port)
-                state = client.sentinel_master(self.name)
+                state = cast(dict[str, Any], client.sentinel_master(self.name))
                 if state["port"] != master or state["num-other-sentinels"] < 2 or state["num-slaves"] < 1:
                     return False
             return True
@@ -147,10 +148,11 @@ class SentinelTopology:
         """The master as the Sentinels say now."""
         for sentinel in self.sentinels:
             try:
-                _, port = self.sentinel_client(sentinel.port).sentinel_get_master_addr_by_name(self.name)
-                return int(port)
-            except (redis.RedisError, TypeError):
+                address = self.sentinel_client(sentinel.port).sentinel_get_master_addr_by_name(self.name)
+            except redis.RedisError:
                 continue
+            if isinstance(address, tuple):  # None while this Sentinel knows no master
+                return int(address[1])
         raise RuntimeError("no Sentinel answers")
 
     def replica_port(self) -> int:
@@ -199,7 +201,7 @@ class ClusterTopology:
             node.start()
             self.nodes.append(node)
         for node in self.nodes:
-            wait_until(lambda n=node: redis.Redis(port=n.port).ping(), f"cluster node {node.port}")
+            wait_until(redis.Redis(port=node.port).ping, f"cluster node {node.port}")
         create = [shutil.which("redis-cli") or "redis-cli", "--cluster", "create"]
         create += [f"127.0.0.1:{n.port}" for n in self.nodes] + ["--cluster-replicas", "0", "--cluster-yes"]
         done = subprocess.run(create, capture_output=True, text=True, timeout=60)

@@ -35,10 +35,10 @@ def exists(module: str) -> bool:
 
 class Stack:
     def __init__(self) -> None:
-        self.procs: list[tuple[str, subprocess.Popen]] = []
+        self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.workdir = Path(tempfile.mkdtemp(prefix="pbx-agent-run-"))
 
-    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         color = COLORS[len(self.procs) % len(COLORS)]
         # Each line prefixed with the process name, so the interleaved logs stay readable.
         prefix = f"\033[{color}m{name:>12}\033[0m | "

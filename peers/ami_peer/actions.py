@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from services.ami.codec import Pairs, encode, first
 
@@ -41,9 +41,18 @@ class Actions:
     contexts: set[str]
     _started: float
     restart_downtime: float
-    _deferred: set[asyncio.Task]
+    _deferred: set[asyncio.Task[None]]
 
-    def _defer(self, coro: Coroutine[object, object, object]) -> None:
+    if TYPE_CHECKING:  # the peer's own (server.py)
+
+        def emit(self, pairs: Pairs, privilege_filter: str | None = None) -> None: ...
+        async def replay(
+            self, events: Iterable[Pairs], rate: float | None = None, drain_every: int = 500
+        ) -> int: ...
+        async def drain(self) -> None: ...
+        async def refuse_for(self, seconds: float) -> None: ...
+
+    def _defer(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run after the response, as Asterisk does; kept so that stop() ends it."""
         task = asyncio.get_running_loop().create_task(coro)
         self._deferred.add(task)

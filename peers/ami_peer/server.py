@@ -47,8 +47,8 @@ class AmiPeer(Actions):
             "extensions.conf": [("general", ["static=yes"]), ("demo", ["exten=100,1,NoOp(test)"])],
         }
         self._server: asyncio.Server | None = None
-        self._serving: set[asyncio.Task] = set()  # one per connection, awaited by stop()
-        self._deferred: set[asyncio.Task] = set()  # what actions started and did not wait for
+        self._serving: set[asyncio.Task[None]] = set()  # one per connection, awaited by stop()
+        self._deferred: set[asyncio.Task[None]] = set()  # what actions started and did not wait for
         self._seq = itertools.count(1)
         self._sessions_ids = itertools.count(0x7EFF00)
         self._started = time.time()
@@ -186,7 +186,7 @@ class AmiPeer(Actions):
         if handler is None:
             session.send([("Response", "Error"), *aid, ("Message", "Invalid/unknown command")])
             return True
-        return await handler(session, frame, aid)
+        return bool(await handler(session, frame, aid))
 
     async def _login(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
         user, secret = first(frame, "Username"), first(frame, "Secret")

@@ -78,7 +78,7 @@ class OdooPeer:
         self.files: dict[str, str] = {}
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
-        self._serving: set[asyncio.Task] = set()  # one per connection, awaited by stop()
+        self._serving: set[asyncio.Task[None]] = set()  # one per connection, awaited by stop()
         self.in_flight = 0  # calls being answered right now
         self.max_in_flight = 0  # the most calls answered at once so far
         self.spans: list[tuple[float, float, list[dict[str, Any]]]] = []  # (start, end, items) per delivery
@@ -165,7 +165,7 @@ class OdooPeer:
                 }
             elif path == "/jsonrpc":
                 result = await self._jsonrpc(
-                    params.get("service"), params.get("method"), params.get("args", []), arrived
+                    str(params.get("service")), str(params.get("method")), params.get("args", []), arrived
                 )
             else:
                 return "404 NOT FOUND", {"error": f"no route {path}"}

@@ -43,6 +43,10 @@ def to_message(pairs: Pairs) -> Message:
 
 class FastAMIProtocol(AMIProtocol):
     max_frame_bytes = 1_048_576
+    # panoramisk's, which it does not annotate.
+    version: str | None
+    factory: AmiConnection | None
+    responses: dict[str, Any]
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -90,6 +94,10 @@ class FastAMIProtocol(AMIProtocol):
 class AmiConnection(Manager):
     """panoramisk Manager that reconnects with exponential backoff and reports its state to a listener."""
 
+    # panoramisk's, which it does not annotate.
+    protocol: FastAMIProtocol | None
+    pinger: asyncio.Handle | None
+
     def __init__(self, listener: ConnectionListener, reconnect_max_s: float, **config: Any) -> None:
         config.setdefault("protocol_factory", FastAMIProtocol)
         # The gateway runs its own keepalive with a timeout; panoramisk's pinger never notices a dead peer.
@@ -115,7 +123,7 @@ class AmiConnection(Manager):
             return
         self._reconnect = self.loop.call_later(self.backoff.next(), self.connect)
 
-    def connection_made(self, f: asyncio.Future) -> None:
+    def connection_made(self, f: asyncio.Future[Any]) -> None:
         try:
             f.result()
         except OSError as exc:
@@ -126,8 +134,8 @@ class AmiConnection(Manager):
         super().connection_made(f)
         self.listener.on_connected("")
 
-    def login(self, future: asyncio.Future) -> bool:
-        ok = super().login(future)
+    def login(self, future: asyncio.Future[Any]) -> bool:
+        ok = bool(super().login(future))
         message = future.result()
         if ok:
             self.backoff.reset()

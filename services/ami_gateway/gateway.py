@@ -7,6 +7,7 @@ import logging
 import os
 import uuid
 from collections import deque
+from typing import Any
 
 from panoramisk.message import Message
 
@@ -92,7 +93,7 @@ class Gateway:
         self.log.debug("AMI TCP connected", host=self.settings.ami_host, port=self.settings.ami_port)
 
     def on_login(self, ok: bool, message: str) -> None:
-        where = {
+        where: dict[str, Any] = {
             "host": self.settings.ami_host,
             "port": self.settings.ami_port,
             "user": self.settings.ami_user,
@@ -107,7 +108,7 @@ class Gateway:
             )
             self.tasks.spawn(self.status.set(ami_connected=0, ready=0, reason=f"AMI login failed: {message}"))
             return
-        version = self.ami.protocol.version if self.ami.protocol else ""
+        version = (self.ami.protocol.version if self.ami.protocol else None) or ""
         self.ami_state.set("connected", **where, ami_version=version)
         self._close_gap()
         self.tasks.spawn(self._after_login(version))

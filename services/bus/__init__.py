@@ -6,6 +6,7 @@ Every service uses this and nothing else to talk to the others (docs/bus-contrac
 from . import keys
 from .backoff import Backoff, sleep
 from .bus import REDIS_DOWN, Bus, wait_for_redis
+from .client import AsyncRedis, Fields, Pipeline, StreamBatch, StreamEntry, SyncRedis
 from .config import BusSettings
 from .connect import close_redis, connect_redis, connect_redis_sync
 from .consumer import Consumer, Handler, Outcome
@@ -31,21 +32,27 @@ from .tasks import Tasks
 __all__ = [
     "ISO_UTC",
     "REDIS_DOWN",
+    "AsyncRedis",
     "Backoff",
     "Bus",
     "BusSettings",
     "Consumer",
     "Entry",
+    "Fields",
     "Handler",
     "HeaderInput",
     "Headers",
     "Keys",
     "Log",
     "Outcome",
+    "Pipeline",
     "RequestTimeout",
     "Requester",
     "StateLog",
     "Status",
+    "StreamBatch",
+    "StreamEntry",
+    "SyncRedis",
     "Tasks",
     "close_redis",
     "connect_redis",

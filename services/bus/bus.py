@@ -7,9 +7,10 @@ import contextlib
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 from redis.exceptions import (
     AskError,
     ClusterDownError,
@@ -22,6 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from . import resp
 from .backoff import Backoff
+from .client import AsyncRedis, Pipeline
 from .config import BusSettings
 from .connect import close_redis, connect_redis
 from .entry import Entry, HeaderInput, encode, now_iso
@@ -42,9 +44,9 @@ REDIS_DOWN = (
 
 
 class Bus:
-    def __init__(self, settings: BusSettings, redis: aioredis.Redis | None = None) -> None:
+    def __init__(self, settings: BusSettings, redis: AsyncRedis | None = None) -> None:
         self.settings = settings
-        self.redis = redis or connect_redis(settings)
+        self.redis: AsyncRedis = redis or connect_redis(settings)
         self.keys = Keys.of(settings)
         self.server = settings.agent_server
         self.cluster = settings.redis_cluster
@@ -93,10 +95,10 @@ class Bus:
         The commands are packed by `resp.XaddPacker` rather than by redis-py's pipeline: the gateway's hot
         path (the module says why, with the figures).
         """
-        if self.cluster:
-            items = list(items)
+        # A cluster may have to write the batch again through redis-py's pipeline: keep it.
+        listed = list(items) if self.cluster else None
         parts: list[str] = []
-        count = self._packer.pack(items, parts)
+        count = self._packer.pack(items if listed is None else listed, parts)
         if not count:
             return []
         replies = count
@@ -106,8 +108,8 @@ class Bus:
             parts.append(resp.command("WAIT", str(self.wait_replicas), timeout_ms))
             replies += 1
         data = "".join(parts).encode()
-        if self.cluster:
-            return await self._publish_cluster(items, data, count)
+        if listed is not None:
+            return await self._publish_cluster(listed, data, count)
         try:
             ids = await self._send_packed(data, replies)
         except REDIS_DOWN:
@@ -142,9 +144,11 @@ class Bus:
         """One server's keys share a slot: the packed commands go to the node that holds it, as on a single
         Redis. When the cluster moved the slot (resharding, a failover), redis-py's cluster pipeline, which
         follows redirections, writes the batch once its map of the slots is made again."""
-        cluster = self.redis
+        cluster = cast(AsyncRedisCluster, self.redis)
         await cluster.initialize()
         node = cluster.get_node_from_key(self.key(items[0][0]))
+        if node is None:  # the cluster has no master for the slot now (failing over): like Redis away
+            raise SlotNotCoveredError(f"no node holds the slot of {self.key(items[0][0])}")
         conn = node.acquire_connection()
         try:
             await conn.send_packed_command(data, check_health=True)
@@ -156,7 +160,7 @@ class Bus:
             if not isinstance(exc, (MovedError, AskError)):
                 raise
             # Entries written before the redirection are written again: their `@id` tells them apart.
-            pipe = cluster.pipeline(transaction=False)
+            pipe = cast(Pipeline, cluster.pipeline(transaction=False))
             for stream, fields in items:
                 pipe.xadd(self.key(stream), dict(fields), maxlen=self.maxlen(stream), approximate=True)
             return await pipe.execute()
@@ -178,8 +182,8 @@ class Bus:
         self._replicated(replicas, len(ids))
 
     async def _send_packed(self, data: bytes, count: int) -> list[Any]:
-        pool = self.redis.connection_pool
-        conn = await pool.get_connection()
+        pool = cast(aioredis.Redis, self.redis).connection_pool  # a single Redis: no cluster here
+        conn = await pool.get_connection()  # type: ignore[no-untyped-call]  # not annotated in redis-py
         try:
             await conn.send_packed_command(data, check_health=True)
             return [await conn.read_response() for _ in range(count)]
@@ -221,7 +225,7 @@ class Bus:
         if request.reply_to.startswith("replies:"):
             pipe.expire(key, self.settings.bus_reply_ttl_s)
         results = await pipe.execute()
-        return results[0]
+        return str(results[0])
 
 
 async def wait_for_redis(bus: Bus, stop: asyncio.Event | None = None, max_delay: float = 10.0) -> None:

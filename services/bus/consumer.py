@@ -20,6 +20,7 @@ from redis.exceptions import ResponseError
 
 from .backoff import Backoff, sleep
 from .bus import REDIS_DOWN, Bus
+from .client import StreamBatch, StreamEntry
 from .entry import Entry, now_iso
 from .keys import DEAD
 from .log import Log, StateLog
@@ -130,7 +131,7 @@ class Consumer:
                 await self.ensure_groups()
         self.log.info("consumer stopped", **vars(self.counters))
 
-    async def _read(self, start: str, *, block: bool) -> list[tuple[str, list]]:
+    async def _read(self, start: str, *, block: bool) -> StreamBatch:
         # A short block keeps the stop check responsive without cancelling a read in flight (which could
         # leave entries delivered to this consumer but never seen until the next start).
         streams = {key: start for key in self._keys}
@@ -161,7 +162,7 @@ class Consumer:
                 failed |= await self._handle(stream, claimed)
         return failed
 
-    async def _handle(self, stream: str, raw: list) -> bool:
+    async def _handle(self, stream: str, raw: list[StreamEntry]) -> bool:
         """Run the handler on one stream's batch, ack what succeeded; True if some entries must come again."""
         key = self.bus.key(stream)
         entries: list[Entry] = []

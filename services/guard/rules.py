@@ -183,7 +183,7 @@ def subtract_networks(networks: Iterable[IPNetwork], holes: Iterable[IPNetwork])
         result = kept
     v4 = [n for n in result if n.version == 4]
     v6 = [n for n in result if n.version == 6]
-    return [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]  # type: ignore[list-item]
+    return [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]
 
 
 class Rules:
@@ -207,7 +207,8 @@ class Rules:
 
     def set_acl(self, entries: Iterable[Mapping[str, Any]]) -> list[IPNetwork]:
         """Odoo's access list (the whole of it); returns the networks to drop for good."""
-        allow, deny = [], []
+        allow: list[IPNetwork] = []
+        deny: list[IPNetwork] = []
         for entry in entries:
             action = str(entry.get("action", "")).strip().lower()
             if action not in ("allow", "deny"):

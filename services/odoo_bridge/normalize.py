@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 import phonenumbers
 import pytz
@@ -72,7 +73,7 @@ def local_to_utc(text: str, tz: str) -> str | None:
     return local.astimezone(pytz.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def event_time(item: dict) -> str:
+def event_time(item: dict[str, Any]) -> str:
     """When the event happened, UTC ISO: Asterisk's `EventTV` (security events), else its `Timestamp`
     (`timestampevents=yes`), else when the gateway received it (`@at`)."""
     tv = item.get("EventTV")
@@ -92,7 +93,7 @@ def event_time(item: dict) -> str:
     return item.get("@at") or ""
 
 
-def enrich(item: dict, country: str, tz: str) -> dict:
+def enrich(item: dict[str, Any], country: str, tz: str) -> dict[str, Any]:
     """Add `@e164`, `@utc` and `@time` to an item for Odoo, keeping every original header as it was."""
     e164 = {}
     for name in CALLER_ID_HEADERS:
