@@ -40,24 +40,18 @@ class ActionResult:
         return cls(ok=False, error=error)
 
 
+@dataclass
 class ActionRunner:
-    def __init__(
-        self,
-        settings: GatewaySettings,
-        bus: Bus,
-        ami: AmiConnection,
-        status: Status,
-        log: Log,
-        session: str,
-    ) -> None:
-        self.settings = settings
-        self.bus = bus
-        self.ami = ami
-        self.status = status
-        self.log = log
-        self.session = session
-        self.allowed = settings.allowed_actions()
-        self.answered: OrderedDict[str, ActionResult] = OrderedDict()
+    settings: GatewaySettings
+    bus: Bus
+    ami: AmiConnection
+    status: Status  # its `reason` says why the AMI is not connected
+    log: Log
+    session: str  # the gateway's: ActionIDs start with it
+    answered: OrderedDict[str, ActionResult] = field(default_factory=OrderedDict)
+
+    def __post_init__(self) -> None:
+        self.allowed = self.settings.allowed_actions()
 
     async def handle(self, batch: list[Entry]) -> None:
         # Independent actions run side by side: a slow Originate must not hold a Ping back.

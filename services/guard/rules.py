@@ -150,6 +150,14 @@ class _Source:
     seen: float = 0.0
 
 
+def _slide(window: deque[float], now: float, horizon: float) -> int:
+    """Add `now` to a sliding window and drop the times at or before `horizon`; how many are left."""
+    window.append(now)
+    while window and window[0] <= horizon:
+        window.popleft()
+    return len(window)
+
+
 def _state(s: _Source) -> dict[str, Any]:
     return {"f": list(s.failures), "c": list(s.challenges), "k": s.known_until, "s": s.seen}
 
@@ -261,35 +269,21 @@ class Rules:
         self.dirty.add(address)
         source.seen = now
         cfg = self.config
-        recent = source.recent
-        recent.append(now)
-        second_ago = now - 1.0
-        while recent and recent[0] <= second_ago:
-            recent.popleft()
+        recent = _slide(source.recent, now, now - 1.0)
         horizon = now - cfg.findtime
         if event in FAILURES:
-            failures = source.failures
-            failures.append(now)
-            while failures and failures[0] <= horizon:
-                failures.popleft()
-            if len(failures) >= cfg.maxretry:
-                n = len(failures)
+            if (n := _slide(source.failures, now, horizon)) >= cfg.maxretry:
                 return self._ban(address, f"{n} failed authentications in {cfg.findtime:g} s", n, now)
         elif event == CHALLENGE:
-            challenges = source.challenges
-            challenges.append(now)
-            while challenges and challenges[0] <= horizon:
-                challenges.popleft()
-            if len(challenges) >= cfg.scanner_challenges:
-                n = len(challenges)
+            if (n := _slide(source.challenges, now, horizon)) >= cfg.scanner_challenges:
                 return self._ban(address, f"scanner: {n} challenges never answered", n, now)
         elif event == SUCCESS:
             # A challenge answered: a real client. Its own failures stay counted; nobody else's are touched.
             if source.challenges and now - source.challenges[-1] <= cfg.findtime:
                 source.known_until = now + cfg.findtime
             source.challenges.clear()
-        if len(recent) > cfg.flood_rate and now >= source.known_until:
-            return self._ban(address, f"flood: {len(recent)} security events in 1 s", len(recent), now)
+        if recent > cfg.flood_rate and now >= source.known_until:
+            return self._ban(address, f"flood: {recent} security events in 1 s", recent, now)
         return None
 
     def _bantime(self, offence: int) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -95,19 +96,21 @@ def event_time(item: dict[str, Any]) -> str:
 
 def enrich(item: dict[str, Any], country: str, tz: str) -> dict[str, Any]:
     """Add `@e164`, `@utc` and `@time` to an item for Odoo, keeping every original header as it was."""
-    e164 = {}
-    for name in CALLER_ID_HEADERS:
-        value = item.get(name)
-        if isinstance(value, str) and (number := to_e164(value, country)):
-            e164[name] = number
-    if e164:
+    if e164 := _converted(item, CALLER_ID_HEADERS, lambda number: to_e164(number, country)):
         item["@e164"] = e164
-    utc = {}
-    for name in LOCAL_TIME_HEADERS:
-        value = item.get(name)
-        if isinstance(value, str) and (converted := local_to_utc(value, tz)):
-            utc[name] = converted
-    if utc:
+    if utc := _converted(item, LOCAL_TIME_HEADERS, lambda time: local_to_utc(time, tz)):
         item["@utc"] = utc
     item["@time"] = event_time(item)
     return item
+
+
+def _converted(
+    item: dict[str, Any], names: Iterable[str], convert: Callable[[str], str | None]
+) -> dict[str, str]:
+    """The headers of `names` the item has as text, converted; those that do not convert are left out."""
+    out = {}
+    for name in names:
+        value = item.get(name)
+        if isinstance(value, str) and (converted := convert(value)):
+            out[name] = converted
+    return out

@@ -30,9 +30,7 @@ async def own_gateway(
         yield peer, requester
     finally:
         await requester.close()
-        run.stop.set()
-        await asyncio.wait_for(run.task, 30)
-        await run.bus.close()
+        await run.halt()
         await peer.stop()
 
 
