@@ -38,14 +38,15 @@ TRANSIENT = ("SerializationFailure", "OperationalError", "LockNotAvailable", "Tr
 
 
 class OdooClient:
-    def __init__(self, settings: BridgeSettings, log: Log) -> None:
+    def __init__(self, settings: BridgeSettings, log: Log, warned: set[str] | None = None) -> None:
         self.settings = settings
         self.log = log
         self._odoo: odoorpc.ODOO | None = None
         self._opener: KeepAliveOpener | None = None
         self.version = ""
         self._lock = asyncio.Lock()
-        self._warned_default_password = False
+        # What was warned about already; a pool's sessions share it: once per process, not per session.
+        self.warned = warned if warned is not None else set()
 
     def _connect(self) -> odoorpc.ODOO:
         url = urlparse(self.settings.odoo_url)
@@ -61,8 +62,8 @@ class OdooClient:
         )
         odoo.login(self.settings.odoo_db, self.settings.odoo_user, self.settings.odoo_password)
         self.version = odoo.version
-        if self.settings.odoo_password == DEFAULT_ODOO_PASSWORD and not self._warned_default_password:
-            self._warned_default_password = True  # once per process, not at every new login
+        if self.settings.odoo_password == DEFAULT_ODOO_PASSWORD and "default password" not in self.warned:
+            self.warned.add("default password")  # not again at every new login
             self.log.warning(
                 "the system account still has the seed's default password: anyone who reaches Odoo can act "
                 "as the agent",
@@ -114,7 +115,8 @@ class OdooPool:
     """`size` clients, each its own session and connection, so that many calls can be in flight at once."""
 
     def __init__(self, settings: BridgeSettings, log: Log, size: int) -> None:
-        self.clients = [OdooClient(settings, log) for _ in range(max(1, size))]
+        warned: set[str] = set()
+        self.clients = [OdooClient(settings, log, warned) for _ in range(max(1, size))]
         # Last in, first out: at low load one connection does the work and the others stay idle.
         self._free: asyncio.LifoQueue[OdooClient] = asyncio.LifoQueue()
         for client in reversed(self.clients):
