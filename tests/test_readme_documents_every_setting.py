@@ -11,12 +11,14 @@ from services.bus import BusSettings
 from services.conf_sync.config import ConfSyncSettings
 from services.guard.config import GuardSettings
 from services.odoo_bridge.config import BridgeSettings
+from services.phonebook.config import PhonebookSettings
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
 @pytest.mark.parametrize(
-    "settings", [BusSettings, GatewaySettings, BridgeSettings, GuardSettings, ConfSyncSettings]
+    "settings",
+    [BusSettings, GatewaySettings, BridgeSettings, GuardSettings, ConfSyncSettings, PhonebookSettings],
 )
 def test_every_setting_is_documented(settings: type) -> None:
     missing = [name.upper() for name in settings.model_fields if f"| `{name.upper()}` |" not in README]
