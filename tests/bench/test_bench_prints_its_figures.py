@@ -49,3 +49,9 @@ def test_e2e_bench_prints_the_issue_figures_line_last() -> None:
     lines = run_bench("bench.e2e", N_THROUGHPUT=400, N_BASELINE=20, N_LATENCY=300)
     figures(lines[-2], ["e2e_kept_connection p50_ms", "p99_ms"])
     figures(lines[-1], ["e2e_events_per_s", "baseline_events_per_s", "ratio", "p50_ms", "p99_ms"])
+
+
+def test_phonebook_bench_prints_the_p99_at_its_rate_last() -> None:
+    lines = run_bench("bench.phonebook", N_ENTRIES=2000, N_LOOKUPS=200)
+    figures(lines[-2], ["phonebook_p50_ms", "phonebook_max_ms", "entries"])
+    figures(lines[-1], ["phonebook_p99_ms", "lookups_per_s"])
