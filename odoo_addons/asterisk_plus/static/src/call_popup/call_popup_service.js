@@ -3,6 +3,7 @@
    starts ringing, when someone answers and when it ends; each call is one card, updated in place. */
 
 import { reactive } from "@odoo/owl";
+import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { CallPopups } from "./call_popups";
 
@@ -40,6 +41,7 @@ export const callPopupService = {
         function createContact(call) {
             action.doAction({
                 type: "ir.actions.act_window",
+                name: _t("Unknown number"),
                 res_model: "asterisk_plus.number_wizard",
                 views: [[false, "form"]],
                 target: "new",
@@ -49,6 +51,9 @@ export const callPopupService = {
 
         function onCall(payload) {
             const known = state.calls.find((c) => c.call_id === payload.call_id);
+            if (!known && payload.state === "ended" && payload.status !== "missed") {
+                return; // over before this tab heard of it (a reload replays the bus's last seconds)
+            }
             if (known) {
                 Object.assign(known, payload);
             } else {
