@@ -19,12 +19,14 @@ except ImportError:
 
 DIALPLAN = """; Gosub(phonebook-cid,s,1) first thing in an inbound context: the caller's name from Odoo's
 ; phonebook, answered by the agent from Redis (also while Odoo is down). Unknown numbers keep their name.
+; CURL() needs Asterisk's func_curl (libcurl).
 [phonebook-cid]
 exten => s,1,Set(CURLOPT(conntimeout)=1)
  same => n,Set(CURLOPT(httptimeout)=1)
  same => n,Set(PHONEBOOK_NAME=${{CURL({url}/cid/${{URIENCODE(${{CALLERID(num)}})}}?token={token})}})
- same => n,ExecIf($["${{PHONEBOOK_NAME}}" != ""]?Set(CALLERID(name)=${{PHONEBOOK_NAME}}))
- same => n,Return()
+ same => n,GotoIf($[${{LEN(${{PHONEBOOK_NAME}})}} = 0]?done)
+ same => n,Set(CALLERID(name)=${{PHONEBOOK_NAME}})
+ same => n(done),Return()
 """
 
 
