@@ -19,3 +19,15 @@ def notifications(env, user, since, kind=None):
         if json.loads(n.channel)[1:] == ["res.partner", user.partner_id.id]
         and (kind is None or json.loads(n.message)["type"] == kind)
     ]
+
+
+def forget_existing_numbers(env):
+    """The tests' numbers are the real flows' (+32470123456...): partners of a database in use may have them
+    too. Their E.164 columns are emptied for the test (rolled back with it) and the lookup's cache cleared."""
+    env.flush_all()
+    env.cr.execute(
+        "UPDATE res_partner SET phone_e164 = NULL, mobile_e164 = NULL "
+        "WHERE phone_e164 IS NOT NULL OR mobile_e164 IS NOT NULL"
+    )
+    env["res.partner"].invalidate_model(["phone_e164", "mobile_e164"])
+    env.registry.clear_cache()
