@@ -117,6 +117,12 @@ async def run() -> dict[str, float]:
 
 
 def main() -> None:
+    try:  # the client's own event loop adds to every latency measured: the fastest one there is
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    except ImportError:
+        pass
     f = asyncio.run(run())
     print(f"phonebook_p50_ms={f['p50']:.2f} phonebook_max_ms={f['max']:.2f} entries={N_ENTRIES}")
     print(f"phonebook_p99_ms={f['p99']:.2f} lookups_per_s={f['rate']:.0f}")
