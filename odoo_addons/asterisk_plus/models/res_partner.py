@@ -50,8 +50,11 @@ class ResPartner(models.Model):
         return {n for p in partners for n in (p.phone_e164, p.mobile_e164) if n and n.startswith("+")}
 
     def _asterisk_lookup_changed(self, before):
+        numbers = before | self._asterisk_numbers()
+        if not numbers:  # no number had or has these partners: no lookup and no phonebook entry changes
+            return
         self.env.registry.clear_cache()  # the lookup's ormcache
-        self.env["asterisk_plus.phonebook"]._numbers_changed(before | self._asterisk_numbers())
+        self.env["asterisk_plus.phonebook"]._numbers_changed(numbers)
 
     def _compute_asterisk_call_count(self):
         counts = dict(
