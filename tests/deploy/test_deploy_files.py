@@ -31,7 +31,7 @@ DOCKERFILE = ROOT / "Dockerfile"
 ODOO_DOCKERFILE = COMPOSE_DIR / "odoo.Dockerfile"
 REDIS_DOCKERFILE = COMPOSE_DIR / "redis-debian.Dockerfile"
 
-AGENT_SERVICES = ("ami_gateway", "odoo_bridge", "conf_sync", "guard", "console")
+AGENT_SERVICES = ("ami_gateway", "odoo_bridge", "conf_sync", "guard", "console", "phonebook")
 HEALTH = ["python", "-m", "services.bus.health"]
 COMPOSE_ONLY_MARKER = "# ==== compose only"
 # Kubernetes versions the manifests must be valid for (kubernetes-validate ships their schemas).
@@ -130,6 +130,12 @@ def test_console_is_a_profile_publishing_its_port(compose: dict[str, Any]) -> No
     console = compose["services"]["console"]
     assert console["profiles"] == ["console"]
     assert console["ports"] == ["${CONSOLE_PORT:-48001}:${CONSOLE_PORT:-48001}"]
+
+
+def test_the_phonebook_publishes_its_port_for_asterisk_and_the_desk_phones(compose: dict[str, Any]) -> None:
+    phonebook = compose["services"]["phonebook"]
+    assert "profiles" not in phonebook
+    assert phonebook["ports"] == ["${PHONEBOOK_PORT:-48002}:${PHONEBOOK_PORT:-48002}"]
 
 
 def test_optional_profiles_bring_asterisk_and_odoo(compose: dict[str, Any]) -> None:
@@ -452,6 +458,11 @@ def test_pbx_node_daemonset_runs_conf_sync_and_guard_next_to_asterisk() -> None:
     volumes = {v["name"]: v for v in spec["volumes"]}
     mounts = {m["mountPath"]: m["name"] for m in conf_sync["volumeMounts"]}
     assert volumes[mounts["/etc/asterisk"]]["hostPath"]["path"] == "/etc/asterisk"
+    # The phonebook answers Asterisk on the node's loopback, as the agent's user without privileges.
+    phonebook = by_module["services.phonebook"]
+    assert phonebook["ports"] == [{"name": "phonebook", "containerPort": 48002}]
+    assert phonebook["securityContext"]["runAsNonRoot"] is True
+    assert phonebook["securityContext"]["capabilities"] == {"drop": ["ALL"]}
 
 
 def test_network_policies_deny_ingress_but_to_redis_from_agents_and_to_the_console() -> None:
