@@ -37,6 +37,7 @@ from services.bus import (
     Status,
     encode,
     keys,
+    metrics,
     parse_iso,
 )
 from services.bus.bus import _sleep
@@ -178,6 +179,9 @@ class Guard:
         self.events_seen = 0
         self.bans_total = 0
         self.on_applied: Callable[[list[str]], None] | None = None  # benchmarks: the firewall has these
+        metrics.GUARD_ACTIVE_BANS.watch(self, lambda g: len(g.bans), server=bus.server)
+        pending = metrics.GUARD_FIREWALL_PENDING
+        pending.watch(self, lambda g: len(g.to_apply) + len(g.to_remove), server=bus.server)
 
     # -- firewall -------------------------------------------------------------------------------------------
 
@@ -215,6 +219,7 @@ class Guard:
             self._fw_state.set("ok")
         except (FirewallError, OSError) as exc:
             self._fw_retry_at = self.clock() + FIREWALL_RETRY_S
+            metrics.GUARD_FIREWALL_ERRORS.labels(self.bus.server, self.backend.name).inc()
             self._fw_state.set(
                 "refusing; will retry",
                 logging.ERROR,
@@ -255,6 +260,7 @@ class Guard:
             self._hold(record)
             self.outbox.append(("ban", record))
             self.bans_total += 1
+            metrics.GUARD_BANS.labels(self.bus.server, record.source.split(":")[0]).inc()
             self.log.warning(
                 "banned",
                 address=record.address,
