@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from services.ami.codec import FrameParser, Pairs, encode, first
 
 from .cli import CLI
+from .manager import Perms, getvar
 from .scenarios import Call, security_event
 
 log = logging.getLogger("ami_peer")
@@ -40,6 +41,9 @@ class AmiPeer:
     login_failure_delay: float = 1.0
     restart_downtime: float = 2.0
     tag_events: bool = False  # add `PeerSeq: N` to every event, for exactly-once checks
+    perms: dict[str, Perms] = field(default_factory=dict)  # manager.conf read=/write= per user; absent: all
+    clock_offset: float = 0.0  # seconds Asterisk's clock is ahead of this machine's
+    timezone: str = "UTC"  # Asterisk's local time (STRFTIME, CoreStatus)
 
     def __post_init__(self) -> None:
         self.sessions: list[Session] = []
@@ -183,7 +187,13 @@ class AmiPeer:
         if handler is None:
             session.send([("Response", "Error"), *aid, ("Message", "Invalid/unknown command")])
             return True
+        if not self.perms_of(session.user).may(lname):
+            session.send([("Response", "Error"), *aid, ("Message", "Permission denied")])
+            return True
         return await handler(session, frame, aid)
+
+    def perms_of(self, user: str) -> Perms:
+        return self.perms.get(user) or Perms()
 
     async def _login(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
         user, secret = first(frame, "Username"), first(frame, "Secret")
@@ -246,7 +256,31 @@ class AmiPeer:
     # -- actions, one method each ---------------------------------------------------------------------------
 
     async def _do_ping(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
-        session.send([("Response", "Success"), *aid, ("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}")])
+        now = time.time() + self.clock_offset
+        session.send([("Response", "Success"), *aid, ("Ping", "Pong"), ("Timestamp", f"{now:.6f}")])
+        return True
+
+    async def _do_getvar(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
+        name = first(frame, "Variable")
+        try:
+            value = getvar(name, self.clock_offset, self.timezone)
+        except (ValueError, KeyError) as exc:
+            session.send([("Response", "Error"), *aid, ("Message", f"Failed to evaluate {name}: {exc}")])
+            return True
+        session.send([("Response", "Success"), *aid, ("Variable", name), ("Value", value)])
+        return True
+
+    async def _do_modulecheck(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
+        session.send([("Response", "Success"), *aid, ("Version", "")])
+        return True
+
+    async def _do_listcategories(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
+        name = first(frame, "Filename")
+        if name not in self.conf_files:
+            session.send([("Response", "Error"), *aid, ("Message", "Config file not found")])
+            return True
+        categories = [(f"Category-{c:06d}", cat) for c, (cat, _) in enumerate(self.conf_files[name])]
+        session.send([("Response", "Success"), *aid, *categories])
         return True
 
     async def _do_logoff(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
