@@ -26,6 +26,7 @@ from prometheus_client import (
     Histogram,
     PlatformCollector,
     ProcessCollector,
+    disable_created_metrics,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -34,6 +35,7 @@ from prometheus_client.registry import Collector
 # host network, in compose and in the Kubernetes DaemonSet) never collide.
 DEFAULT_PORTS = {"ami_gateway": 9811, "odoo_bridge": 9812, "conf_sync": 9813, "guard": 9814, "console": 9815}
 
+disable_created_metrics()  # a `_created` series beside every counter doubles the page for nothing
 REGISTRY = CollectorRegistry()
 ProcessCollector(registry=REGISTRY)
 PlatformCollector(registry=REGISTRY)

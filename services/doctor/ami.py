@@ -24,7 +24,7 @@ TIMEOUT_S = 5.0
 # What the agent needs of manager.conf. Read: the events it forwards (calls, Cdr, FullyBooted), then the
 # guard's security events and the queues' (agent class). Write: Reload and CoreSettings (system), the
 # console and `pbx action Command` (command), click-to-call (originate).
-READ_NEEDED = {"call": "calls", "cdr": "Cdr records", "system": "FullyBooted (conf sync at start)"}
+READ_NEEDED = {"call": "calls", "cdr": "Cdr records", "system": "FullyBooted, for the conf sync"}
 READ_WANTED = {"security": "the guard sees no attack", "agent": "no queue events in the call journal"}
 WRITE_NEEDED = {"system": "Reload, CoreSettings", "command": "the console", "originate": "click-to-call"}
 PROBES = {

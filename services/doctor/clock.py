@@ -61,6 +61,8 @@ def timezone_check(facts: AmiFacts | None, odoo_tz: str | None) -> Check:
             OK, "timezone", f"Asterisk runs at UTC{facts.offsets['now']}, as {odoo_tz} on Odoo's server form"
         )
     differs = [k for k in facts.offsets if theirs[k] != facts.offsets[k]]
+    if "now" in differs:
+        differs = ["now"]  # the seasons would say it again
     detail = ", ".join(f"{k}: Asterisk {facts.offsets[k]}, {odoo_tz} {theirs[k]}" for k in differs)
     when = "" if "now" in differs else "part of the year "  # only DST differs: wrong in one season
     return Check(

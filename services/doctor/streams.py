@@ -173,10 +173,18 @@ async def dead_check(bus: Bus) -> Check:
     if not count:
         return Check(OK, "dead", "no dead letters")
     _, newest = (await bus.redis.xrevrange(key, count=1))[0]
+    error = newest.get("@error", "?")
+    fix = "read them with `pbx dead` and fix the cause; they are never retried by themselves"
+    if "on the bus" in error:
+        # Odoo looks each entry up on the bus (docs/odoo-api.md) and did not find it: it reads another one.
+        fix = (
+            "Odoo reads another bus: the Bus (Redis) URL and prefix of the Asterisk Server form must be this "
+            "agent's REDIS_URL and PBX_PREFIX; then " + fix
+        )
     return Check(
         WARN,
         "dead",
         f"{count} dead letters; the newest ({newest.get('@dead_at', '?')}) from {newest.get('@group', '?')} "
-        f"on {newest.get('@source', '?')}: {newest.get('@error', '?')[:200]}",
-        "read them with `pbx dead` and fix the cause; they are never retried by themselves",
+        f"on {newest.get('@source', '?')}: {error[:200]}",
+        fix,
     )

@@ -135,6 +135,14 @@ async def test_groups_behind_are_named_and_dead_letters_counted(bus: Bus) -> Non
     dead = await streams.dead_check(bus)
     assert dead.status == WARN and dead.message.startswith("1 dead letters")
     assert "from odoo_bridge on events: Odoo: no partner" in dead.message and "pbx dead" in dead.fix
+    assert "another bus" not in dead.fix
+    # Odoo looks each entry up on the bus; not finding it means it reads another Redis or prefix.
+    await bus.publish(
+        keys.DEAD, {}, type="conf.file", group="odoo_bridge", error="Odoo: no such conf.file on the bus"
+    )
+    dead = await streams.dead_check(bus)
+    assert dead.message.startswith("2 dead letters") and "Odoo reads another bus" in dead.fix
+    assert "REDIS_URL and PBX_PREFIX" in dead.fix
 
 
 async def test_a_password_in_the_redis_url_is_never_shown() -> None:
