@@ -138,8 +138,10 @@ async def cmd_dead(bus: Bus, args: argparse.Namespace) -> int:
 
 async def cmd_status(bus: Bus, args: argparse.Namespace) -> int:
     async for key in bus.redis.scan_iter(match=bus.key("status:*")):
-        print(bus.keys.relative(key))
-        for name, value in sorted((await bus.redis.hgetall(key)).items()):
+        fields = await bus.redis.hgetall(key)
+        degraded = fields.get("degraded")
+        print(bus.keys.relative(key) + (f"  DEGRADED: {degraded}" if degraded else ""))
+        for name, value in sorted(fields.items()):
             print(f"  {name}: {value}")
     return 0
 

@@ -1,4 +1,8 @@
-"""`python -m peers.ami_peer --scenario demo`: an Asterisk stand-in replaying calls and attacks."""
+"""`python -m peers.ami_peer --scenario demo`: an Asterisk stand-in replaying calls and attacks.
+
+`--scenario <flow>` replays one of the real call flows (peers/ami_peer/flows) again and again, `real-flows`
+all of them in turn, `idle` nothing (it still answers actions).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import asyncio
 import logging
 import random
 
+from .flows import FLOWS
 from .scenarios import attack, demo_calls, good_client
 from .server import AmiPeer
 
@@ -36,22 +41,44 @@ async def demo(peer: AmiPeer, pause: float) -> None:
             )
 
 
+async def flows(peer: AmiPeer, names: list[str], pause: float) -> None:
+    turn = 0
+    while True:
+        if not any(s.user for s in peer.sessions):
+            await asyncio.sleep(0.5)
+            continue
+        name = names[turn % len(names)]
+        turn += 1
+        n = await peer.replay(FLOWS[name](), rate=50)
+        log.info("flow replayed: %s, %d events", name, n)
+        await asyncio.sleep(pause)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5038)
     parser.add_argument("--user", default="admin")
     parser.add_argument("--secret", default="admin")
-    parser.add_argument("--scenario", choices=["demo", "idle"], default="demo")
-    parser.add_argument("--pause", type=float, default=2.0, help="seconds between demo calls")
+    parser.add_argument("--scenario", choices=["demo", "idle", "real-flows", *FLOWS], default="demo")
+    parser.add_argument("--pause", type=float, default=2.0, help="seconds between calls")
+    parser.add_argument(
+        "--timestamp-events", action="store_true", help="`Timestamp:` on events (timestampevents=yes)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    peer = AmiPeer(args.host, args.port, users={args.user: args.secret})
+    peer = AmiPeer(
+        args.host, args.port, users={args.user: args.secret}, timestamp_events=args.timestamp_events
+    )
     peer.record_sent = False  # a long demo must not grow memory
     await peer.start()
     log.info("AMI peer listening on %s:%d (user %s)", args.host, peer.port, args.user)
     if args.scenario == "demo":
         await demo(peer, args.pause)
+    elif args.scenario == "real-flows":
+        await flows(peer, list(FLOWS), args.pause)
+    elif args.scenario in FLOWS:
+        await flows(peer, [args.scenario], args.pause)
     else:
         await asyncio.Event().wait()
 

@@ -17,7 +17,16 @@ log = logging.getLogger("odoo_peer")
 DEFAULT_MAP = [
     {"id": i + 1, "event": name, "model": "asterisk_plus.call", "method": "on_ami_events", "conditions": []}
     for i, name in enumerate(
-        ["Newchannel", "Newstate", "DialBegin", "DialEnd", "BridgeEnter", "Hangup", "Cdr"]
+        [
+            "Newchannel",
+            "Newstate",
+            "DialBegin",
+            "DialEnd",
+            "BridgeEnter",
+            "Hangup",
+            "Cdr",
+            "OriginateResponse",
+        ]
     )
 ]
 
@@ -74,8 +83,13 @@ class OdooPeer:
         self.files: dict[str, str] = {}
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._serving: set[asyncio.Task] = set()  # one per connection, awaited by stop()
+        self.in_flight = 0  # calls being answered right now
+        self.max_in_flight = 0  # the most calls answered at once so far
+        self.spans: list[tuple[float, float, list[dict[str, Any]]]] = []  # (start, end, items) per delivery
         self.connections = 0  # TCP connections accepted so far
         self.requests = 0  # HTTP requests answered so far
+        self.logins = 0  # successful `common.login` calls so far
         self._uids = {login: n for n, login in enumerate(self.users, start=2)}
 
     @property
@@ -95,6 +109,9 @@ class OdooPeer:
                 writer.close()
             await self._server.wait_closed()
             self._server = None
+        # Let each connection's task see its socket close, so none is left for the loop to cancel at exit.
+        if self._serving:
+            await asyncio.wait(self._serving, timeout=5)
 
     def items(self, model: str | None = None) -> list[dict[str, Any]]:
         return [r.item for r in self.received if model is None or r.model == model]
@@ -102,6 +119,10 @@ class OdooPeer:
     # -- HTTP -----------------------------------------------------------------------------------------------
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._serving.add(task)
+            task.add_done_callback(self._serving.discard)
         self.connections += 1
         self._writers.add(writer)
         try:
@@ -160,7 +181,10 @@ class OdooPeer:
     async def _jsonrpc(self, service: str, method: str, args: list[Any], arrived: float) -> Any:
         if service == "common" and method == "login":
             db, login, password = args
-            return self._uids[login] if db == self.db and self.users.get(login) == password else False
+            if db != self.db or self.users.get(login) != password:
+                return False
+            self.logins += 1
+            return self._uids[login]
         if service == "common" and method == "version":
             return {"server_version": "18.0"}
         if service != "object" or method not in ("execute", "execute_kw"):
@@ -170,15 +194,24 @@ class OdooPeer:
         login = next((lg for lg, u in self._uids.items() if u == uid), None)
         if db != self.db or login is None or self.users.get(login) != password:
             raise OdooError("odoo.exceptions.AccessDenied", "Access Denied")
-        if self.latency:
-            # The latency is the server's time per call from the request's arrival, parsing included.
-            await asyncio.sleep(max(0.0, arrived + self.latency - asyncio.get_running_loop().time()))
-        if self.fail_next > 0:
-            self.fail_next -= 1
-            raise OdooError(
-                "psycopg2.errors.SerializationFailure", "could not serialize access due to concurrent update"
-            )
-        return self._call(model, name, call_args, login)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.latency:
+                # The latency is the server's time per call from the request's arrival, parsing included.
+                await asyncio.sleep(max(0.0, arrived + self.latency - asyncio.get_running_loop().time()))
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                raise OdooError(
+                    "psycopg2.errors.SerializationFailure",
+                    "could not serialize access due to concurrent update",
+                )
+            result = self._call(model, name, call_args, login)
+            if name.startswith("bridge_on_") or name == "on_ami_events":
+                self.spans.append((arrived, asyncio.get_running_loop().time(), call_args[1]))
+            return result
+        finally:
+            self.in_flight -= 1
 
     def _call(self, model: str, method: str, args: list[Any], login: str) -> Any:
         if model == "res.users" and method == "context_get":
@@ -235,7 +268,14 @@ class OdooPeer:
             self.record.flush()
         if self.verbose:
             kinds = sorted({str(i.get("Event") or i.get("@type")) for i in items})
-            log.info("%s.%s: %d items in one call (%s)", model, method, len(items), ", ".join(kinds))
+            log.info(
+                "%s.%s: %d items in one call (%s), %d calls in flight",
+                model,
+                method,
+                len(items),
+                ", ".join(kinds),
+                self.in_flight,
+            )
         return results
 
 

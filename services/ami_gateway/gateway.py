@@ -30,6 +30,7 @@ from services.bus import (
 from services.bus.bus import _sleep
 from services.bus.entry import parse_iso
 
+from . import originate
 from .checks import Refused, check_action
 from .config import GatewaySettings
 from .connection import AmiConnection, FastAMIProtocol, Pairs
@@ -303,6 +304,8 @@ class Gateway:
             reason = self.status.fields.get("reason") or "not connected"
             return self._refuse(log, f"AMI not connected ({reason}); {name} was not sent")
         timeout = self.settings.gateway_action_timeout_s
+        if name.lower() == "originate":
+            timeout = originate.wait_s(headers, timeout)
         deadline = request.meta.get("deadline")
         if deadline:
             try:
@@ -323,8 +326,14 @@ class Gateway:
         ok = bool(head.success)
         error = "" if ok else (head.get("Message") or f"{name} failed")
         events = [_headers(m) for m in items] if items is not None else None
-        log.info("action done", action=name, ok=ok, items=len(events or ()), ms=ms)
-        return ok, error, _headers(head), events
+        reply = _headers(head)
+        if ok and name.lower() == "originate" and (failed := originate.failure(events)):
+            # Queued is not started: the OriginateResponse that followed says the call never began.
+            ok, error = False, failed[0]
+            reply.update(failed[1])
+        said = {"error": error} if error else {}
+        log.info("action done", action=name, ok=ok, items=len(events or ()), ms=ms, **said)
+        return ok, error, reply, events
 
     def _refuse(self, log: Log, error: str) -> tuple[bool, str, dict[str, Any], Any]:
         log.warning("action refused", error=error)

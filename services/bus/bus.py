@@ -259,11 +259,12 @@ class Bus:
         key = self.key(request.reply_to)
         pipe = self.redis.pipeline(transaction=False)
         pipe.xadd(key, fields, maxlen=self.maxlen(request.reply_to), approximate=True)
+        # Only a per-requester stream expires; a shared one (`to_odoo`) lives on with its readers.
         if request.reply_to.startswith("replies:"):
             pipe.expire(key, self.settings.bus_reply_ttl_s)
-        entry_id, _ = await pipe.execute()
+        results = await pipe.execute()
         self.count_out(request.reply_to)
-        return entry_id
+        return results[0]
 
 
 # Field names repeat from entry to entry (AMI header names): their RESP form is made once. Bounded, since a

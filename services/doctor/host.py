@@ -107,10 +107,13 @@ async def firewall_check(
         )
     banned = sum(found[s] for s in wanted if s != "input chain")
     if pending:
+        # The guard's status says why (firewall_error), when it is one that says.
+        why = guard.get("firewall_error") or ""
         return Check(
             WARN,
             "firewall",
-            f"{name} present, {banned} addresses banned, but {pending} bans or unbans not taken yet",
+            f"{name} present, {banned} addresses banned, but {pending} bans or unbans not taken yet"
+            + (f": {why}" if why else ""),
             "the guard's log says why the firewall refuses them",
         )
     return Check(OK, "firewall", f"{name} present, {banned} addresses banned in it")

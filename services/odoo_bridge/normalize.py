@@ -1,9 +1,9 @@
-"""Caller IDs to E.164 and the server's local times to UTC, with the server's country and timezone."""
+"""Caller IDs to E.164, the server's local times to UTC, and each event's own time."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 
 import phonenumbers
@@ -70,8 +70,31 @@ def local_to_utc(text: str, tz: str) -> str | None:
     return local.astimezone(pytz.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+ISO_UTC = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def event_time(item: dict) -> str:
+    """When the event happened, UTC ISO: Asterisk's `EventTV` (security events), else its `Timestamp`
+    (`timestampevents=yes`), else when the gateway received it (`@at`)."""
+    tv = item.get("EventTV")
+    if isinstance(tv, str) and tv:
+        if len(tv) == 28 and tv.endswith("+0000"):  # what Asterisk writes: 2026-11-24T20:33:20.623+0000
+            return tv[:23] + "000Z"
+        try:
+            return datetime.strptime(tv, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC).strftime(ISO_UTC)
+        except ValueError:
+            pass
+    stamp = item.get("Timestamp")
+    if isinstance(stamp, str) and stamp:
+        try:
+            return datetime.fromtimestamp(float(stamp), UTC).strftime(ISO_UTC)
+        except (ValueError, OverflowError, OSError):
+            pass
+    return item.get("@at") or ""
+
+
 def enrich(item: dict, country: str, tz: str) -> dict:
-    """Add `@e164` and `@utc` to an item for Odoo, keeping every original header as it was."""
+    """Add `@e164`, `@utc` and `@time` to an item for Odoo, keeping every original header as it was."""
     e164 = {}
     for name in CALLER_ID_HEADERS:
         value = item.get(name)
@@ -86,4 +109,5 @@ def enrich(item: dict, country: str, tz: str) -> dict:
             utc[name] = converted
     if utc:
         item["@utc"] = utc
+    item["@time"] = event_time(item)
     return item

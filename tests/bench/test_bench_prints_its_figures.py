@@ -13,16 +13,18 @@ from pathlib import Path
 
 import pytest
 
+from bench.common import OdooProcess
 from peers.redis_topology import sentinel_available
 
 ROOT = Path(__file__).resolve().parents[2]
 NUMBER = r"[0-9]+(?:\.[0-9]+)?"
 
 
-def run_bench(module: str, **sizes: int) -> list[str]:
-    shrink = "; ".join(f"m.{name} = {value}" for name, value in sizes.items())
-    code = f"import importlib; m = importlib.import_module({module!r}); {shrink}; m.main()"
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # a private Redis, as `make bench` has
+def run_bench(module: str, env_: dict[str, str] | None = None, **sizes: int) -> list[str]:
+    shrink = "".join(f"m.{name} = {value}; " for name, value in sizes.items())
+    code = f"import importlib; m = importlib.import_module({module!r}); {shrink}m.main()"
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "ODOO_URL")}  # as `make bench` has
+    env.update(env_ or {})
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
@@ -65,3 +67,22 @@ def test_failover_bench_prints_failover_loss_and_wait_cost() -> None:
     # A cost can come out below zero when the machine's speed drifts between the two measures.
     figures(lines[-2].replace("=-", "="), names)
     figures(lines[-1].replace("=-", "="), ["failover_s", "lost_events", "wait_cost_pct"])
+
+
+def test_real_odoo_bench_says_it_is_skipped_without_odoo_url() -> None:
+    assert run_bench("bench.odoo_real") == [
+        "odoo_real: skipped (set ODOO_URL, ODOO_DB, ODOO_USER, ODOO_PASSWORD to measure a real Odoo)"
+    ]
+
+
+def test_real_odoo_bench_prints_its_figures_line_last() -> None:
+    """Against the Odoo peer: the bench's machinery (a real Odoo is measured by hand, see the README)."""
+    odoo = OdooProcess(latency_ms=1)
+    try:
+        lines = run_bench(
+            "bench.odoo_real", {"ODOO_URL": odoo.url, "ODOO_DB": odoo.db}, N_EVENTS=400, N_PER_EVENT=20
+        )
+    finally:
+        odoo.stop()
+    assert lines[0].startswith("odoo 18.0 at http://127.0.0.1:") and "ODOO_CONCURRENCY=4" in lines[0]
+    figures(lines[-1], ["odoo_events_per_s", "per_event_events_per_s", "ratio"])

@@ -91,6 +91,10 @@ async def test_the_guards_table_present_missing_or_behind(netns: str, redis_url:
 
     behind = await firewall_check(settings, {"backend": "nftables", "firewall_pending": "3"}, prefix_cmd)
     assert behind.status == WARN and "3 bans or unbans not taken yet" in behind.message
+    why = "refused the ban of 10.0.0.9"
+    refused = {"backend": "nftables", "firewall_pending": "1", "firewall_error": why}
+    said = await firewall_check(settings, refused, prefix_cmd)
+    assert said.status == WARN and said.message.endswith(f"not taken yet: {why}")
 
     # Sets without the chain that hooks input block nothing.
     sh(*prefix_cmd, "nft", "delete", "chain", "inet", "pbx_guard", "input")

@@ -1,1 +1,8 @@
-from . import test_asterisk_plus, test_calls, test_click_to_call, test_console_ban_call, test_security
+from . import (
+    test_asterisk_plus,
+    test_bus_messages,
+    test_calls,
+    test_click_to_call,
+    test_console_ban_call,
+    test_security,
+)

@@ -100,8 +100,12 @@ class TestManualBan(RedisCase):
         self.commit_hooks()
         [entry] = self.entries("commands:guard")
         self.assertEqual(
-            {k: entry[k] for k in ("@type", "@server", "@user", "@uid", "address", "reason", "bantime")},
             {
+                k: entry[k]
+                for k in ("@type", "@server", "@user", "@uid", "@reply_to", "address", "reason", "bantime")
+            },
+            {
+                "@reply_to": "to_odoo",  # a ban the guard refuses is told to the admin
                 "@type": "ban",
                 "@server": "asterisk1",
                 "@user": "pbxadmin",
@@ -134,13 +138,18 @@ class TestManualBan(RedisCase):
         self.commit_hooks()
         self.assertEqual(self.entries("commands:guard"), [])
 
-    def test_bad_addresses_networks_and_negative_durations_are_refused(self):
+    def test_bad_addresses_networks_and_durations_the_guard_refuses_are_refused(self):
         wizards = self.admin()["asterisk_plus.ban_wizard"]
         for address in ("not-an-ip", "10.0.0.0/8", "300.1.2.3", ""):
             with self.subTest(address=address), self.assertRaises(ValidationError):
                 wizards.create({"server_id": self.server.id, "address": address or " ", "duration": 5})
-        with self.assertRaises(ValidationError):
-            wizards.create({"server_id": self.server.id, "address": "203.0.113.1", "duration": -1})
+        for minutes in (-1, 366 * 24 * 60 + 1):
+            with self.subTest(minutes=minutes), self.assertRaises(ValidationError):
+                wizards.create({"server_id": self.server.id, "address": "203.0.113.1", "duration": minutes})
+        longest = wizards.create(
+            {"server_id": self.server.id, "address": "203.0.113.1", "duration": 366 * 24 * 60}
+        )
+        self.assertEqual(longest.duration, 527040)
 
     def test_an_address_the_access_list_allows_is_not_sent(self):
         self.need_redis()
