@@ -14,7 +14,19 @@ from typing import Any
 from panoramisk.actions import Action
 from panoramisk.message import Message
 
-from services.bus import REDIS_DOWN, Bus, Consumer, Entry, Log, StateLog, Status, encode_pairs, expired, keys
+from services.bus import (
+    REDIS_DOWN,
+    Bus,
+    Consumer,
+    Entry,
+    Log,
+    StateLog,
+    Status,
+    encode_pairs,
+    expired,
+    keys,
+    metrics,
+)
 from services.bus.bus import _sleep
 from services.bus.entry import parse_iso
 
@@ -56,6 +68,11 @@ class Gateway:
             secret=settings.ami_secret,
             loop=asyncio.get_running_loop(),
             log=logging.getLogger("ami_gateway.panoramisk"),
+        )
+        metrics.AMI_CONNECTED.watch(self, lambda g: g.ami.ready, server=bus.server)
+        metrics.GATEWAY_BUFFERED.watch(self, lambda g: len(g.buffer), server=bus.server)
+        metrics.GATEWAY_DROPPED.watch(
+            self, lambda g: int(g.status.fields.get("dropped", "0")) + g.dropped, server=bus.server
         )
 
     # -- the AMI side (called by the connection) ------------------------------------------------------------

@@ -3,7 +3,7 @@
 Every service uses this and nothing else to talk to the others (docs/bus-contract.md).
 """
 
-from . import keys
+from . import keys, metrics
 from .bus import REDIS_DOWN, Bus, wait_for_redis
 from .config import BusSettings
 from .connect import close_redis, connect_redis, connect_redis_sync
@@ -38,6 +38,7 @@ __all__ = [
     "encode_pairs",
     "expired",
     "keys",
+    "metrics",
     "new_request_id",
     "now_iso",
     "parse_iso",

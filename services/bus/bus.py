@@ -20,6 +20,7 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from . import metrics
 from .config import BusSettings
 from .connect import close_redis, connect_redis
 from .entry import Entry, HeaderInput, encode, now_iso
@@ -51,6 +52,14 @@ class Bus:
         # Writes a WAIT did not see on enough replicas in time (they may be lost if the master dies now).
         self.unreplicated = 0
         self._replication = StateLog(Log("bus", server=self.server), "replicas")
+        self._out: dict[str, Any] = {}  # stream label -> its pbx_entries_out counter
+
+    def count_out(self, stream: str, n: int = 1) -> None:
+        label = metrics.stream_label(stream)
+        counter = self._out.get(label)
+        if counter is None:
+            counter = self._out[label] = metrics.ENTRIES_OUT.labels(self.server, label)
+        counter.inc(n)
 
     async def close(self) -> None:
         await close_redis(self.redis)
@@ -78,7 +87,10 @@ class Bus:
         if payload is not None:
             meta["json"] = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
         fields = encode(headers, **self.envelope(type, **meta))
-        return await self.redis.xadd(self.key(stream), fields, maxlen=self.maxlen(stream), approximate=True)
+        key, maxlen = self.key(stream), self.maxlen(stream)
+        entry_id = await self.redis.xadd(key, fields, maxlen=maxlen, approximate=True)
+        self.count_out(stream)
+        return entry_id
 
     async def publish_fields(self, stream: str, batch: Iterable[Mapping[str, str]]) -> list[str]:
         """XADD already-encoded entries in one pipelined round trip, in order."""
@@ -93,6 +105,7 @@ class Bus:
         if self.cluster:
             items = list(items)
         heads: dict[str, str] = {}
+        counts: dict[str, int] = {}
         parts: list[str] = []
         add = parts.append
         names = _NAME_BULKS
@@ -105,6 +118,8 @@ class Bus:
                     f"$4\r\nXADD\r\n${_blen(key)}\r\n{key}\r\n$6\r\nMAXLEN\r\n$1\r\n~\r\n"
                     f"${len(maxlen)}\r\n{maxlen}\r\n$1\r\n*\r\n"
                 )
+                counts[stream] = 0
+            counts[stream] += 1
             add(f"*{6 + 2 * len(fields)}\r\n")
             add(head)
             for name, value in fields.items():
@@ -127,7 +142,9 @@ class Bus:
             replies += 1
         data = "".join(parts).encode()
         if self.cluster:
-            return await self._publish_cluster(items, data, count)
+            ids = await self._publish_cluster(items, data, count)
+            self._count_many(counts)
+            return ids
         try:
             ids = await self._send_packed(data, replies)
         except REDIS_DOWN:
@@ -139,7 +156,12 @@ class Bus:
                 raise reply
         if self.wait_replicas:
             self._replicated(ids.pop(), count)
+        self._count_many(counts)
         return ids
+
+    def _count_many(self, counts: dict[str, int]) -> None:
+        for stream, n in counts.items():
+            self.count_out(stream, n)
 
     def _replicated(self, replicas: int, count: int) -> None:
         if replicas >= self.wait_replicas:
@@ -241,6 +263,7 @@ class Bus:
         if request.reply_to.startswith("replies:"):
             pipe.expire(key, self.settings.bus_reply_ttl_s)
         results = await pipe.execute()
+        self.count_out(request.reply_to)
         return results[0]
 
 

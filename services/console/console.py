@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from services.bus import REDIS_DOWN, Bus, Log, Requester, Status, keys, new_request_id
+from services.bus import REDIS_DOWN, Bus, Log, Requester, Status, keys, metrics, new_request_id
 
 from .asterisk import Asterisk
 from .config import ConsoleSettings
@@ -165,6 +165,8 @@ class Console:
         )
         pane = asyncio.create_task(events.stream(self.bus, self.settings.console_events_per_s, send))
         state = asyncio.create_task(self._state_loop(send))
+        sessions = metrics.CONSOLE_SESSIONS.labels(self.bus.server)
+        sessions.inc()
         try:
             while True:
                 received = await websocket.receive()
@@ -193,6 +195,7 @@ class Console:
         except WebSocketDisconnect:
             pass
         finally:
+            sessions.dec()
             for task in (pane, state):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -233,6 +236,7 @@ class Console:
             return
         line = line.strip()
         ok, text = await self.asterisk.command(session, line)
+        metrics.CONSOLE_COMMANDS.labels(self.bus.server, "ok" if ok else "error").inc()
         await send({"type": "output", "id": request_id, "ok": ok, "text": text})
         await self._record(session, line, ok, text, log)
 
