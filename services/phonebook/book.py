@@ -95,7 +95,8 @@ class Book:
         return self.meta
 
     async def current(self) -> Meta:
-        if time.monotonic() - self.meta.read_at >= self.refresh_s:
+        # Until Odoo's first publication every request looks again, so the book serves as soon as it exists.
+        if not self.meta.token or time.monotonic() - self.meta.read_at >= self.refresh_s:
             await self.refresh()
         return self.meta
 
