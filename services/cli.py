@@ -7,6 +7,7 @@ pbx action Command Command="core show version"
 pbx send conf_sync download      publish a command for a service (commands:<service>)
 pbx dead                         the dead letters, with their errors
 pbx status                       every service's status hash
+pbx doctor                       check the whole chain, one line each; exit 0 ok, 1 warnings, 2 failures
 """
 
 from __future__ import annotations
@@ -145,6 +146,17 @@ async def cmd_status(bus: Bus, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_doctor(bus: Bus, args: argparse.Namespace) -> int:
+    from services.doctor import doctor, exit_code
+    from services.doctor.config import DoctorSettings
+    from services.doctor.run import Limits
+
+    checks = await doctor(bus, DoctorSettings(), Limits(args.events_max_age, args.max_lag))
+    for check in checks:
+        print(check.line(), flush=True)
+    return exit_code(checks)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="pbx", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -170,6 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     dead = sub.add_parser("dead")
     dead.add_argument("--count", type=int, default=20)
     sub.add_parser("status")
+    doctor = sub.add_parser("doctor")
+    doctor.add_argument(
+        "--events-max-age", type=float, default=3600, help="seconds without an AMI event: WARN"
+    )
+    doctor.add_argument("--max-lag", type=int, default=1000, help="entries a group may be behind: WARN above")
     args = parser.parse_args(argv)
     handler = globals()[f"cmd_{args.cmd}"]
 

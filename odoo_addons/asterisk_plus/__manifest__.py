@@ -1,7 +1,7 @@
 {
     "name": "Asterisk Plus",
-    "summary": "Asterisk PBX in Odoo through the Agent: server form, calls, events map, conf files, bans",
-    "version": "1.1.0",
+    "summary": "Asterisk PBX in Odoo through the Agent: calls, pop-ups, click-to-call, phonebook, conf files",
+    "version": "1.2.0",
     "category": "Productivity/VOIP",
     "license": "LGPL-3",
     "author": "PBX Agent",
@@ -16,6 +16,7 @@
         "data/system_account_mark.xml",
         "data/event_map.xml",
         "data/call_cron.xml",
+        "data/phonebook_data.xml",
         "views/ban_views.xml",
         "views/console_command_views.xml",
         "views/server_views.xml",
@@ -24,8 +25,16 @@
         "views/event_map_views.xml",
         "views/conf_views.xml",
         "views/res_partner_views.xml",
+        "views/res_users_views.xml",
+        "views/server_phonebook_views.xml",
+        "wizard/number_wizard_views.xml",
         "views/menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "asterisk_plus/static/src/**/*",
+        ],
+    },
     "installable": True,
     "application": True,
 }

@@ -6,11 +6,14 @@ import asyncio
 import time
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from services.ami.codec import Pairs, encode, first
 
 from .flows import click_to_call, local_chain, originate_failure
+from .manager import getvar
 
 if TYPE_CHECKING:
     from .cli import CLI
@@ -42,6 +45,8 @@ class Actions:
     _started: float
     restart_downtime: float
     _deferred: set[asyncio.Task[None]]
+    clock_offset: float
+    timezone: str
 
     if TYPE_CHECKING:  # the peer's own (server.py)
 
@@ -59,7 +64,31 @@ class Actions:
         task.add_done_callback(self._deferred.discard)
 
     async def _do_ping(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
-        session.send([("Response", "Success"), *aid, ("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}")])
+        now = time.time() + self.clock_offset
+        session.send([("Response", "Success"), *aid, ("Ping", "Pong"), ("Timestamp", f"{now:.6f}")])
+        return True
+
+    async def _do_getvar(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
+        name = first(frame, "Variable")
+        try:
+            value = getvar(name, self.clock_offset, self.timezone)
+        except (ValueError, KeyError) as exc:
+            session.send([("Response", "Error"), *aid, ("Message", f"Failed to evaluate {name}: {exc}")])
+            return True
+        session.send([("Response", "Success"), *aid, ("Variable", name), ("Value", value)])
+        return True
+
+    async def _do_modulecheck(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
+        session.send([("Response", "Success"), *aid, ("Version", "")])
+        return True
+
+    async def _do_listcategories(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
+        name = first(frame, "Filename")
+        if name not in self.conf_files:
+            session.send([("Response", "Error"), *aid, ("Message", "Config file not found")])
+            return True
+        categories = [(f"Category-{c:06d}", cat) for c, (cat, _) in enumerate(self.conf_files[name])]
+        session.send([("Response", "Success"), *aid, *categories])
         return True
 
     async def _do_logoff(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
@@ -110,14 +139,15 @@ class Actions:
         return True
 
     async def _do_corestatus(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
-        started = time.strftime("%Y-%m-%d", time.localtime(self._started))
+        # In Asterisk's own clock and local time.
+        started = datetime.fromtimestamp(self._started + self.clock_offset, ZoneInfo(self.timezone))
         session.send(
             [
                 ("Response", "Success"),
                 *aid,
-                ("CoreStartupDate", started),
-                ("CoreStartupTime", time.strftime("%H:%M:%S", time.localtime(self._started))),
-                ("CoreReloadDate", started),
+                ("CoreStartupDate", started.strftime("%Y-%m-%d")),
+                ("CoreStartupTime", started.strftime("%H:%M:%S")),
+                ("CoreReloadDate", started.strftime("%Y-%m-%d")),
                 ("CoreReloadTime", "00:00:00"),
                 ("CoreCurrentCalls", str(len(self.channels))),
             ]

@@ -13,6 +13,7 @@ from services.ami.codec import FrameParser, Pairs, encode, first
 
 from .actions import Actions, Session
 from .cli import CLI
+from .manager import Perms
 from .scenarios import Call, security_event
 
 log = logging.getLogger("ami_peer")
@@ -33,6 +34,9 @@ class AmiPeer(Actions):
     registered: set[str] = field(default_factory=lambda: {"101", "102", "103"})
     # Dialplan contexts: an Originate into another one is refused at once ("Extension does not exist.").
     contexts: set[str] = field(default_factory=lambda: {"from-internal", "from-trunk", "demo", "default"})
+    perms: dict[str, Perms] = field(default_factory=dict)  # manager.conf read=/write= per user; absent: all
+    clock_offset: float = 0.0  # seconds Asterisk's clock is ahead of this machine's
+    timezone: str = "UTC"  # Asterisk's local time (STRFTIME, CoreStatus)
 
     def __post_init__(self) -> None:
         self.sessions: list[Session] = []
@@ -95,8 +99,8 @@ class AmiPeer(Actions):
 
     def emit(self, pairs: Pairs, privilege_filter: str | None = None) -> None:
         if self.timestamp_events and pairs and pairs[0][0] == "Event":
-            # Asterisk writes it right after Event and Privilege.
-            now = time.time()
+            # Asterisk writes it right after Event and Privilege, in its own clock.
+            now = time.time() + self.clock_offset
             pairs = [*pairs[:2], ("Timestamp", f"{now:.6f}"), *pairs[2:]]
         if self.tag_events:
             pairs = [*pairs, ("PeerSeq", str(next(self._seq)))]
@@ -186,7 +190,13 @@ class AmiPeer(Actions):
         if handler is None:
             session.send([("Response", "Error"), *aid, ("Message", "Invalid/unknown command")])
             return True
+        if not self.perms_of(session.user).may(lname):
+            session.send([("Response", "Error"), *aid, ("Message", "Permission denied")])
+            return True
         return bool(await handler(session, frame, aid))
+
+    def perms_of(self, user: str) -> Perms:
+        return self.perms.get(user) or Perms()
 
     async def _login(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
         user, secret = first(frame, "Username"), first(frame, "Secret")

@@ -60,6 +60,8 @@ class OdooPeer:
             "initial_update_done": False,
             "sync_at_start": True,
             "events_map": [dict(m) for m in DEFAULT_MAP],
+            "module_version": "18.0.1.1.0",
+            "console_url": "",
         }
     )
     latency: float = 0.0  # seconds added to every call, like a real Odoo round trip
@@ -68,6 +70,9 @@ class OdooPeer:
     record_keys: tuple[str, ...] = ()  # only these keys of each item go to the record (all when empty)
     keep_alive: bool = True  # False: every answer says `Connection: close` and the connection is closed
     tls: ssl.SSLContext | None = None  # HTTPS, as a hosted Odoo answers
+    # Server records by name -> login of their system account, checked as the module does; None: any name,
+    # any user.
+    servers: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         self.received: list[Received] = []
@@ -212,6 +217,13 @@ class OdooPeer:
         if model == "res.users" and method == "context_get":
             return {"lang": "en_US", "tz": "Europe/Brussels"}
         if model == "asterisk_plus.server" and method == "bridge_get_config":
+            if self.servers is not None:
+                if args[0] not in self.servers:
+                    raise OdooError("odoo.exceptions.UserError", f"No Asterisk server named {args[0]}")
+                if self.servers[args[0]] != login:
+                    raise OdooError(
+                        "odoo.exceptions.AccessError", f"Only the system account of {args[0]} may do this"
+                    )
             return {"server": args[0], **self.config}
         if model == "asterisk_plus.server" and method == "bridge_ping":
             return {"ok": True, "db": self.db, "login": login}

@@ -22,6 +22,7 @@ from services.bus import (
     Tasks,
     encode_pairs,
     keys,
+    metrics,
     now_iso,
     sleep,
 )
@@ -65,6 +66,11 @@ class Gateway:
             log=logging.getLogger("ami_gateway.panoramisk"),
         )
         self.actions = ActionRunner(settings, bus, self.ami, self.status, self.log, self.session)
+        metrics.AMI_CONNECTED.watch(self, lambda g: g.ami.ready, server=bus.server)
+        metrics.GATEWAY_BUFFERED.watch(self, lambda g: len(g.buffer), server=bus.server)
+        metrics.GATEWAY_DROPPED.watch(
+            self, lambda g: int(g.status.fields.get("dropped", "0")) + g.dropped, server=bus.server
+        )
 
     # -- the AMI side (called by the connection) ------------------------------------------------------------
 

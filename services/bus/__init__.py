@@ -3,7 +3,7 @@
 Every service uses this and nothing else to talk to the others (docs/bus-contract.md).
 """
 
-from . import keys
+from . import keys, metrics
 from .backoff import Backoff, sleep
 from .bus import REDIS_DOWN, Bus, wait_for_redis
 from .client import AsyncRedis, Fields, Pipeline, StreamBatch, StreamEntry, SyncRedis
@@ -22,6 +22,7 @@ from .entry import (
     now_iso,
     parse_iso,
 )
+from .http import http_server
 from .keys import Keys
 from .log import Log, StateLog
 from .rpc import Requester, RequestTimeout, deadline_after, expired, new_request_id
@@ -62,8 +63,10 @@ __all__ = [
     "encode",
     "encode_pairs",
     "expired",
+    "http_server",
     "iso_utc",
     "keys",
+    "metrics",
     "new_request_id",
     "now_iso",
     "parse_iso",

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 import redis.asyncio as aioredis
+from prometheus_client import Counter
 from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 from redis.exceptions import (
     AskError,
@@ -21,7 +22,7 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from . import resp
+from . import metrics, resp
 from .backoff import Backoff
 from .client import AsyncRedis, Pipeline
 from .config import BusSettings
@@ -56,6 +57,14 @@ class Bus:
         self.unreplicated = 0
         self._replication = StateLog(Log("bus", server=self.server), "replicas")
         self._packer = resp.XaddPacker(self.key, self.maxlen)
+        self._out: dict[str, Counter] = {}  # stream label -> its pbx_entries_out counter
+
+    def count_out(self, stream: str, n: int = 1) -> None:
+        label = metrics.stream_label(stream)
+        counter = self._out.get(label)
+        if counter is None:
+            counter = self._out[label] = metrics.ENTRIES_OUT.labels(self.server, label)
+        counter.inc(n)
 
     async def close(self) -> None:
         await close_redis(self.redis)
@@ -83,7 +92,10 @@ class Bus:
         if payload is not None:
             meta["json"] = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
         fields = encode(headers, **self.envelope(type, **meta))
-        return await self.redis.xadd(self.key(stream), fields, maxlen=self.maxlen(stream), approximate=True)
+        key, maxlen = self.key(stream), self.maxlen(stream)
+        entry_id = await self.redis.xadd(key, fields, maxlen=maxlen, approximate=True)
+        self.count_out(stream)
+        return entry_id
 
     async def publish_fields(self, stream: str, batch: Iterable[Mapping[str, str]]) -> list[str]:
         """XADD already-encoded entries in one pipelined round trip, in order."""
@@ -98,7 +110,8 @@ class Bus:
         # A cluster may have to write the batch again through redis-py's pipeline: keep it.
         listed = list(items) if self.cluster else None
         parts: list[str] = []
-        count = self._packer.pack(items if listed is None else listed, parts)
+        counts: dict[str, int] = {}
+        count = self._packer.pack(items if listed is None else listed, parts, counts)
         if not count:
             return []
         replies = count
@@ -109,7 +122,9 @@ class Bus:
             replies += 1
         data = "".join(parts).encode()
         if listed is not None:
-            return await self._publish_cluster(listed, data, count)
+            written = await self._publish_cluster(listed, data, count)
+            self._count_many(counts)
+            return written
         try:
             ids = await self._send_packed(data, replies)
         except REDIS_DOWN:
@@ -121,7 +136,12 @@ class Bus:
                 raise reply
         if self.wait_replicas:
             self._replicated(ids.pop(), count)
+        self._count_many(counts)
         return ids
+
+    def _count_many(self, counts: dict[str, int]) -> None:
+        for stream, n in counts.items():
+            self.count_out(stream, n)
 
     def _replicated(self, replicas: int, count: int) -> None:
         if replicas >= self.wait_replicas:
@@ -225,6 +245,7 @@ class Bus:
         if request.reply_to.startswith("replies:"):
             pipe.expire(key, self.settings.bus_reply_ttl_s)
         results = await pipe.execute()
+        self.count_out(request.reply_to)
         return str(results[0])
 
 

@@ -36,6 +36,11 @@ class BusSettings(BaseSettings):
     bus_wait_replicas: int = 0
     bus_wait_timeout_ms: int = 1000
     log_level: str = "INFO"
+    # Prometheus metrics on http://<host>:<port>/metrics; no port: the service's own (services/bus/metrics.py,
+    # DEFAULT_PORTS), 0: none. The groups' lag and pending are read from Redis every interval.
+    metrics_port: int | None = None
+    metrics_host: str = "0.0.0.0"
+    metrics_interval_s: float = 5.0
 
     @field_validator("pbx_prefix", "agent_server")
     @classmethod
@@ -43,6 +48,12 @@ class BusSettings(BaseSettings):
         if not value or ":" in value or any(c.isspace() for c in value):
             raise ValueError("must be non-empty, without ':' or spaces")
         return value
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object) -> object:
+        # METRICS_PORT= (left empty in an env file) means the service's own port, as when it is absent.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _one_topology(self) -> BusSettings:

@@ -16,8 +16,10 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
+from prometheus_client import Counter
 from redis.exceptions import ResponseError
 
+from . import metrics
 from .backoff import Backoff, sleep
 from .bus import REDIS_DOWN, Bus
 from .client import StreamBatch, StreamEntry
@@ -47,6 +49,26 @@ class Counters:
     retried: int = 0
     dead: int = 0
     claimed: int = 0
+
+
+@dataclass
+class _Figures:
+    """The Prometheus counters of one stream of one group (made once: `labels()` is a lookup)."""
+
+    handled: Counter
+    retried: Counter
+    dead: Counter
+    claimed: Counter
+
+    @classmethod
+    def of(cls, server: str, stream: str, group: str) -> _Figures:
+        labels = (server, metrics.stream_label(stream), group)
+        return cls(
+            metrics.ENTRIES_IN.labels(*labels),
+            metrics.ENTRIES_RETRIED.labels(*labels),
+            metrics.ENTRIES_DEAD.labels(*labels),
+            metrics.ENTRIES_CLAIMED.labels(*labels),
+        )
 
 
 class Consumer:
@@ -80,6 +102,9 @@ class Consumer:
         self._claim_cursor = {key: "0-0" for key in self._keys}
         self._next_claim = 0.0
         self._redis_state = StateLog(self.log, "redis")
+        self._figures = {stream: _Figures.of(bus.server, stream, group) for stream in self.handlers}
+        for key, stream in self._keys.items():
+            metrics.track_group(bus.server, key, stream, group)
 
     async def ensure_groups(self) -> None:
         for key in self._keys:
@@ -158,6 +183,7 @@ class Consumer:
                 )
             if claimed:
                 self.counters.claimed += len(claimed)
+                self._figures[stream].claimed.inc(len(claimed))
                 self.log.info("claimed stale entries", stream=stream, count=len(claimed), first=claimed[0][0])
                 failed |= await self._handle(stream, claimed)
         return failed
@@ -201,6 +227,7 @@ class Consumer:
         if done:
             await self.bus.ack(key, self.group, done)
             self.counters.handled += len(done)
+            self._figures[stream].handled.inc(len(done))
         dead = dict(outcome.reject)
         retry = {i: err for i, err in outcome.retry.items() if i not in dead}
         deliveries: dict[str, int] = {}
@@ -216,6 +243,7 @@ class Consumer:
                 key, stream, [(by_id[i], err, deliveries.get(i, 0)) for i, err in dead.items()]
             )
         self.counters.retried += len(retry)
+        self._figures[stream].retried.inc(len(retry))
         return bool(retry)
 
     async def _deliveries(self, key: str, ids: list[str]) -> dict[str, int]:
@@ -244,6 +272,8 @@ class Consumer:
             pipe.xack(key, self.group, entry.id)
         await pipe.execute()
         self.counters.dead += len(items)
+        self._figures[stream].dead.inc(len(items))
+        self.bus.count_out(DEAD, len(items))
         for entry, error, deliveries in items:
             self.log.error(
                 "entry dead-lettered", stream=stream, entry=entry.id, deliveries=deliveries, error=error

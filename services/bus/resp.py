@@ -44,14 +44,20 @@ class XaddPacker:
         )
         return head
 
-    def pack(self, items: Iterable[tuple[str, Mapping[str, str]]], parts: list[str]) -> int:
-        """Append one XADD per (stream, fields) item to `parts`, in order; returns how many."""
+    def pack(
+        self, items: Iterable[tuple[str, Mapping[str, str]]], parts: list[str], counts: dict[str, int]
+    ) -> int:
+        """Append one XADD per (stream, fields) item to `parts`, in order; returns how many.
+
+        `counts` gains how many went to each stream (for the metrics).
+        """
         heads = self._heads
         add = parts.append
         names = _NAME_BULKS
         count = 0
         for stream, fields in items:
             head = heads.get(stream) or self._head(stream)
+            counts[stream] = counts.get(stream, 0) + 1
             add(f"*{6 + 2 * len(fields)}\r\n")
             add(head)
             for name, value in fields.items():

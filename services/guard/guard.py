@@ -29,6 +29,7 @@ from services.bus import (
     StateLog,
     Status,
     keys,
+    metrics,
     parse_iso,
     sleep,
 )
@@ -85,6 +86,7 @@ class Guard:
         self.events_seen = 0
         self.bans_total = 0
         self._next_forget = 0.0
+        metrics.GUARD_ACTIVE_BANS.watch(self, lambda g: len(g.bans), server=bus.server)
 
     @property
     def to_apply(self) -> dict[str, BanRecord]:
@@ -134,6 +136,7 @@ class Guard:
             self._hold(record)
             self.store.outbox.append(("ban", record))
             self.bans_total += 1
+            metrics.GUARD_BANS.labels(self.bus.server, record.source.split(":")[0]).inc()
             self.log.warning(
                 "banned",
                 address=record.address,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from services.bus import Log, StateLog
+from services.bus import Log, StateLog, metrics
 
 from .firewall import Backend, FirewallError
 from .records import BanRecord, iso
@@ -38,6 +38,8 @@ class FirewallSync:
         self._refused_retry_at = 0.0
         self._state = StateLog(self.log, f"firewall {backend.name}")
         self.on_applied: Callable[[list[str]], None] | None = None  # benchmarks: the firewall has these
+        self._errors = metrics.GUARD_FIREWALL_ERRORS.labels(server, backend.name)
+        metrics.GUARD_FIREWALL_PENDING.watch(self, lambda s: s.pending, server=server)
 
     def want(self, record: BanRecord, known: bool) -> None:
         """The firewall must drop this address for the record's time; `known`: it may hold it already."""
@@ -89,6 +91,7 @@ class FirewallSync:
             if self.to_apply:
                 await self._apply(force)
         except (FirewallError, OSError) as exc:
+            self._errors.inc()
             self.error_at = self.clock()
             self._retry_at = self.error_at + FIREWALL_RETRY_S
             self.error = str(exc)[:ERROR_MAX]
@@ -127,6 +130,7 @@ class FirewallSync:
             for item in (i for i in items if i[0] in self.refused):
                 refused |= await self._split([item], replace, checked=True)
         if refused:
+            self._errors.inc()  # an update the firewall took in part: the refused bans are retried
             self.error_at, self._refused_retry_at = now, now + FIREWALL_RETRY_S
         taken = []
         for address, record in batch.items():

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-import phonenumbers
 import pytz
 
 from services.bus import iso_utc
+from services.numbers import MIN_EXTERNAL_DIGITS, to_e164
 
-# Shorter than this is an internal extension, left as it is.
-MIN_EXTERNAL_DIGITS = 7
-_SEPARATORS = re.compile(r"[\s\-().\/]")
-_DIGITS = re.compile(r"\+?\d+")
+__all__ = ["MIN_EXTERNAL_DIGITS", "enrich", "local_to_utc", "to_e164"]
 
 CALLER_ID_HEADERS = (
     "CallerIDNum",
@@ -30,28 +26,8 @@ CALLER_ID_HEADERS = (
 LOCAL_TIME_HEADERS = ("StartTime", "AnswerTime", "EndTime")
 
 
-# The same few numbers and times come back event after event (a call's extensions, its CDR times), and
-# phonenumbers/strptime cost tens of microseconds each: both functions are pure, so they are cached.
-@lru_cache(maxsize=8192)
-def to_e164(number: str, country: str) -> str | None:
-    """`0470 12 34 56` in BE -> `+32470123456`; None for extensions, `<unknown>` and what is not a number."""
-    text = _SEPARATORS.sub("", number or "")
-    if not _DIGITS.fullmatch(text) or len(text.lstrip("+")) < MIN_EXTERNAL_DIGITS:
-        return None
-    candidates = [text]
-    if text.startswith("00"):
-        # The international prefix of most of the world, also where the country's own IDD differs (US 011).
-        candidates.append("+" + text[2:])
-    for candidate in candidates:
-        try:
-            parsed = phonenumbers.parse(candidate, (country or "").upper() or None)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(parsed) or phonenumbers.is_possible_number(parsed):
-            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    return None
-
-
+# The same few times come back event after event (a call's CDR times), and strptime costs tens of
+# microseconds: the function is pure, so it is cached (to_e164 caches its own).
 @lru_cache(maxsize=8192)
 def local_to_utc(text: str, tz: str) -> str | None:
     """`2026-11-24 21:33:13` in the server's timezone -> the same instant in UTC, same format.

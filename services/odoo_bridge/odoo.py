@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import odoorpc
 
-from services.bus import Log
+from services.bus import Log, metrics
 
 from .config import DEFAULT_ODOO_PASSWORD, BridgeSettings
 from .keepalive import KeepAliveOpener
@@ -85,7 +85,8 @@ class OdooClient:
 
     async def call(self, model: str, method: str, *args: Any) -> Any:
         """One RPC; raises OdooDown (retry later) or OdooRefused (Odoo's error text)."""
-        async with self._lock:  # odoorpc's connection is not made for threads side by side
+        # One lock: odoorpc's connection is not made for threads side by side. The timer runs inside it.
+        async with self._lock, metrics.odoo_rpc(self.settings.agent_server, model, method):
             try:
                 return await asyncio.to_thread(self._execute, model, method, list(args))
             except odoorpc.error.RPCError as exc:

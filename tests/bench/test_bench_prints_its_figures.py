@@ -86,3 +86,9 @@ def test_real_odoo_bench_prints_its_figures_line_last() -> None:
         odoo.stop()
     assert lines[0].startswith("odoo 18.0 at http://127.0.0.1:") and "ODOO_CONCURRENCY=4" in lines[0]
     figures(lines[-1], ["odoo_events_per_s", "per_event_events_per_s", "ratio"])
+
+
+def test_phonebook_bench_prints_the_p99_at_its_rate_last() -> None:
+    lines = run_bench("bench.phonebook", N_ENTRIES=2000, N_LOOKUPS=200)
+    figures(lines[-2], ["phonebook_p50_ms", "phonebook_max_ms", "entries"])
+    figures(lines[-1], ["phonebook_p99_ms", "lookups_per_s"])

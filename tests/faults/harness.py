@@ -33,6 +33,7 @@ class Pipeline:
     server: str = "asterisk1"
     bus_env: dict[str, str] = field(default_factory=dict)  # REDIS_* instead of the redis-server's URL
     extra_env: dict[str, str] = field(default_factory=dict)
+    metrics_ports: dict[str, int] = field(default_factory=dict)  # none by default: runs side by side
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     starts: dict[str, int] = field(default_factory=dict)
 
@@ -61,6 +62,7 @@ class Pipeline:
             "BUS_BLOCK_MS": "200",
             "BUS_CLAIM_IDLE_MS": "3000",
             "LOG_LEVEL": "INFO",
+            "METRICS_PORT": str(self.metrics_ports.get(service, 0)),
             **self.extra_env,
         }
 

@@ -1,10 +1,12 @@
-"""ODOO_CONCURRENCY: batches of disjoint calls go to Odoo side by side; each call keeps its order."""
+"""ODOO_CONCURRENCY: batches of disjoint calls go to Odoo side by side; each call keeps its order, and each
+call to Odoo, whichever session of the pool made it, is in the RPC latency histogram once."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import random
+from collections import Counter
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,7 +14,7 @@ from hypothesis import strategies as st
 from peers.ami_peer import demo_calls
 from peers.ami_peer.flows import FLOWS
 from peers.odoo_peer import DEFAULT_MAP, OdooPeer
-from services.bus import Entry, encode, keys
+from services.bus import Entry, encode, keys, metrics
 from services.odoo_bridge.lanes import CallKeys, split
 from tests.bus.helpers import eventually
 from tests.odoo_bridge.conftest import (
@@ -60,6 +62,7 @@ async def test_disjoint_calls_overlap_in_odoo_and_each_call_keeps_its_order(
 
         await eventually(ready)
         assert odoo.logins == 4  # every session logged in at start, none among the batches
+        timed_before = _rpcs_timed(run.bus.server)
         events = interleaved_calls(random.Random(3), rounds=6)
         fields = [
             encode(pairs, type="event", server="asterisk1", at="2026-12-01T04:10:21.000000Z", id=f"s:{n}")
@@ -85,9 +88,27 @@ async def test_disjoint_calls_overlap_in_odoo_and_each_call_keeps_its_order(
         assert overlapping
         assert all(not (a[2] & b[2]) for a, b in overlapping), "two batches in flight held the same call"
         assert await run.bus.redis.xlen(run.bus.key(keys.DEAD)) == 0
+        # Every delivery Odoo answered, from four sessions at once, observed once as `ok`.
+        delivered = Counter((model, method) for model, method, _ in odoo.calls)
+        timed = _rpcs_timed(run.bus.server) - timed_before
+        assert +timed == delivered
     finally:
         await run.halt()
         await odoo.stop()
+
+
+def _rpcs_timed(server: str) -> Counter[tuple[str, str]]:
+    """pbx_odoo_rpc_seconds observations ending `ok` of the deliveries (bridge_on_*, on_ami_events)."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for family in metrics.REGISTRY.collect():
+        for sample in family.samples:
+            labels = sample.labels
+            if sample.name != "pbx_odoo_rpc_seconds_count" or labels.get("server") != server:
+                continue
+            method = labels["method"]
+            if labels["outcome"] == "ok" and (method.startswith("bridge_on_") or method == "on_ami_events"):
+                counts[(labels["model"], method)] = int(sample.value)
+    return counts
 
 
 async def test_concurrency_one_sends_one_batch_at_a_time(redis_url: str, prefix: str) -> None:

@@ -47,6 +47,18 @@ def _url(server):
     return server.sudo().redis_url if hasattr(server, "sudo") else server.redis_url
 
 
+class Detached:
+    """What the bus needs of a server record, read while its cursor is open: postcommit hooks run after it
+    committed, where the record may not be readable any more."""
+
+    def __init__(self, redis_url, bus_prefix, name):
+        self.redis_url, self.bus_prefix, self.name = redis_url, bus_prefix, name
+
+
+def detached(server):
+    return Detached(_url(server), server.bus_prefix, server.name)
+
+
 # redis_url -> whether it is a Redis Cluster node; asked once per Odoo worker.
 _CLUSTER = {}
 
@@ -178,14 +190,9 @@ def publish_now(server, stream, fields):
 def publish_after_commit(env, server, stream, fields):
     """XADD once the transaction has committed: a rolled-back action sends nothing."""
     values = dict(fields)
-    server_values = {"redis_url": _url(server), "bus_prefix": server.bus_prefix, "name": server.name}
+    s = detached(server)
 
     def send():
-        class _S:  # the record may not be readable after the cursor closed
-            pass
-
-        s = _S()
-        s.__dict__.update(server_values)
         try:
             publish_now(s, stream, values)
         except UserError as exc:

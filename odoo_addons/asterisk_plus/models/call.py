@@ -69,7 +69,7 @@ def call_name(caller, called):
 
 class Call(models.Model):
     _name = "asterisk_plus.call"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _description = "Call"
     _order = "started_at desc, id desc"
     _mail_post_access = "read"  # whoever sees a call may write about it in its chatter

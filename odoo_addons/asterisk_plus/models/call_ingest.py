@@ -15,7 +15,7 @@ from odoo import api, models
 from psycopg2 import errorcodes
 
 from .. import call_events as ev
-from .. import call_state
+from .. import call_popup, call_state
 from .call_outcome import same
 
 _logger = logging.getLogger(__name__)
@@ -220,9 +220,13 @@ class CallIngest(models.Model):
             digest = {
                 name: _plain(value) for name, value in values.items() if name not in KEPT and name != "facts"
             }
+            # What the journal wrote last time says which fields changed, without reading them all.
+            written = json.loads(b.record.written or "{}") if b.record else {}
+            b.popup_before = written.get("@popup") or {}
+            b.popup, b.tell = call_popup.news(b.summary, b.popup_before, people.user_of)
+            if b.popup:
+                digest["@popup"] = b.popup
             if b.record:
-                # What the journal wrote last time says which fields changed, without reading them all.
-                written = json.loads(b.record.written or "{}")
                 b.old_status = written.get("status") or b.record.status
                 changed = {
                     name: value
@@ -231,7 +235,7 @@ class CallIngest(models.Model):
                     or (name in KEPT and not same(b.record, name, value))
                     or (name == "facts" and b.new_facts)
                 }
-                if changed:
+                if changed or digest.get("@popup") != written.get("@popup"):
                     b.record.write(dict(changed, written=json.dumps(digest, separators=(",", ":"))))
             else:
                 b.old_status = None

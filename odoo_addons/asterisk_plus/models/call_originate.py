@@ -44,9 +44,12 @@ class CallOriginate(models.Model):
                 partner = origin
             elif not partner and "partner_id" in origin._fields:
                 partner = origin.partner_id
-        name = partner.display_name or (origin.display_name if origin is not None else "") or dialled
         external = len(re.sub(r"\D", "", dialled)) >= EXTERNAL_DIGITS
         called = e164(dialled, server.country_id.code) if external else dialled
+        if not partner and external:  # a number typed anywhere: whoever the one lookup says has it
+            found = self.env["asterisk_plus.lookup"]._lookup(called)
+            partner = self.env["res.partner"].sudo().browse(found[2] if found and found[2] else [])
+        name = partner.display_name or (origin.display_name if origin is not None else "") or dialled
         requests = [bus.new_id() for _phone in phones]
         actions = pbx_user._originate_actions(dialled, name, requests, phones)
         fact = ev.originate_fact(

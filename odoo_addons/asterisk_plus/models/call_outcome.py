@@ -1,6 +1,6 @@
 """What a call's summary (../call_state.py) becomes in Odoo: field values, its partner and the users it
-concerns, and what follows (notifications, the partner's chatter, the other phones of a ring-all hung up, the
-server's timezone warning)."""
+concerns, and what follows (the rung users' pop-ups (call_notify.py), notifications, the partner's chatter,
+the other phones of a ring-all hung up, the server's timezone warning)."""
 
 import json
 import logging
@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 from odoo import _, models
 
 from .. import call_events as ev
-from .. import call_state
+from .. import call_popup, call_state
 from . import bus
 from .call import STATUSES, call_name, state_time
 
@@ -123,49 +123,32 @@ class CallOutcome(models.Model):
         return True
 
     def _partners_by_number(self, numbers):
-        if not numbers:
-            return {}
-        found = {}
-        partners = (
-            self.env["res.partner"]
-            .sudo()
-            .search(
-                ["|", ("phone_e164", "in", list(numbers)), ("mobile_e164", "in", list(numbers))], order="id"
-            )
-        )
-        for partner in partners:
-            for number in (partner.phone_e164, partner.mobile_e164):
-                if number in numbers:
-                    found.setdefault(number, partner.id)
-        return found
+        """{number: partner id} through the one lookup (lookup.py): a contact before its company."""
+        found = self.env["asterisk_plus.lookup"]._lookup_many(numbers) if numbers else {}
+        return {number: value[2] for number, value in found.items() if value[2]}
 
     def _effects(self, b, people, notify):
-        """Who is told what once the batch is written: the ringing user; whose click-to-call failed."""
+        """Who is told what once the batch is written: the rung users (the pop-up, a missed call); whose
+        click-to-call failed."""
         effects = []
-        s, record = b.summary, b.record
-        if s["direction"] == "in":
-            told = set()
-            for _fid, fact in b.new_facts:
-                if fact["e"] not in ("DialBegin", "AgentCalled") or not fact.get("ch"):
-                    continue
-                target = fact.get("dch") or fact.get("dstr", "")
-                user = people.user_of(target, ev.channel_exten(target))
-                if user and user not in told:
-                    told.add(user)
-                    who = record.partner_id.display_name or s["caller"]
-                    effects.append(("notify", user, _("Incoming call"), f"{who} ({s['caller']})", "info"))
+        s = b.summary
+        if b.tell:
+            missed = call_popup.missed(b.popup_before, b.popup)
+            effects.append(("popup", tuple(b.tell), missed, b.popup["state"]))
         uid = (b.facts.get("@originate") or {}).get("uid")
         if notify and uid and s["status"] in FAILED and b.old_status not in ENDED:
             title = _("Call to %s failed", s["called"])
             effects.append(("notify", uid, title, s["reason"] or dict(STATUSES)[s["status"]], "danger"))
-        return [(kind, record.id, *rest) for kind, *rest in b.effects + effects]
+        return [(kind, b.record.id, *rest) for kind, *rest in b.effects + effects]
 
     def _run_effects(self, server, effects):
         """Once the batch is written: notifications, chatter notes, actions for Asterisk (after commit)."""
-        notes, logs = [], {}
+        notes, logs, popups = [], {}, []
         for effect in effects:
             kind, call_id = effect[0], effect[1]
-            if kind == "notify":
+            if kind == "popup":
+                popups.append(effect[1:])
+            elif kind == "notify":
                 user, title, message, level = effect[2:]
                 partner = self.env["res.users"].sudo().browse(user).partner_id
                 notes.append(
@@ -185,6 +168,8 @@ class CallOutcome(models.Model):
             self.env["bus.bus"].sudo()._sendone(partner, kind, payload)
         if logs:
             self._log_on_partners(logs)
+        if popups:
+            self._tell_rung_users(server, popups)
 
     def _log_on_partners(self, logs):
         partners = self.env["res.partner"].sudo().browse(list(logs))

@@ -3,6 +3,10 @@ from odoo.exceptions import UserError
 
 from .call import e164
 
+# What the number lookup (lookup.py) and the phonebook read of a partner: a change clears the lookup's cache
+# and republishes the numbers concerned.
+LOOKUP_FIELDS = {"phone", "mobile", "name", "parent_id", "is_company", "active", "country_id", "company_name"}
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -18,6 +22,39 @@ class ResPartner(models.Model):
             country = rec.country_id.code or default
             rec.phone_e164 = e164(rec.phone, country) if rec.phone else False
             rec.mobile_e164 = e164(rec.mobile, country) if rec.mobile else False
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = super().create(vals_list)
+        if any(LOOKUP_FIELDS & set(vals) for vals in vals_list):
+            partners._asterisk_lookup_changed(set())
+        return partners
+
+    def write(self, vals):
+        if not LOOKUP_FIELDS & set(vals):
+            return super().write(vals)
+        before = self._asterisk_numbers()
+        result = super().write(vals)
+        self._asterisk_lookup_changed(before)
+        return result
+
+    def unlink(self):
+        before = self._asterisk_numbers()
+        result = super().unlink()
+        self.browse()._asterisk_lookup_changed(before)
+        return result
+
+    def _asterisk_numbers(self):
+        """The E.164 numbers of these partners and of their contacts (whose names show the company's)."""
+        partners = (self | self.child_ids).sudo()
+        return {n for p in partners for n in (p.phone_e164, p.mobile_e164) if n and n.startswith("+")}
+
+    def _asterisk_lookup_changed(self, before):
+        numbers = before | self._asterisk_numbers()
+        if not numbers:  # no number had or has these partners: no lookup and no phonebook entry changes
+            return
+        self.env.registry.clear_cache()  # the lookup's ormcache
+        self.env["asterisk_plus.phonebook"]._numbers_changed(numbers)
 
     def _compute_asterisk_call_count(self):
         counts = dict(

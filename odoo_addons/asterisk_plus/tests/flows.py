@@ -1,5 +1,6 @@
-"""Call flows as a real Asterisk 22.10 sent them (inbound trunk calls, a queue, Local chains, click-to-call),
-as the items the bridge hands to Odoo: AMI headers, `@id`, `@at` (or `@time`), `@e164` and, for Cdr, `@utc`.
+"""Call flows as a real Asterisk 22.10 sent them (inbound trunk calls, a queue, ring groups, Local chains,
+click-to-call), as the items the bridge hands to Odoo: AMI headers, `@id`, `@at` (or `@time`), `@e164` and,
+for Cdr, `@utc`.
 
 Each flow is (key, synthetic facts, items in the order Asterisk sent them). Only the events the module's
 events map selects are kept; headers are trimmed to the ones that matter. Plain Python: the module's tests use
@@ -282,6 +283,177 @@ def click_to_call_answered(ring_all: bool = False, r1: str = "r1", r2: str = "r2
     return key, [("@originate", originate)], f.items
 
 
+def ring_group_answered() -> tuple[str, list, list]:
+    """`Dial(Local/201@phone-devices&Local/201@phone-devices&Local/202@phone-devices,20)`: a ring group of
+    two devices of extension 201 and one of 202; both 201 legs answer after 1 s, Dial takes the second and
+    cancels the others ("Answered elsewhere"). Three Cdrs of the caller's leg, one a dialled party."""
+    key = "1796104207.0"
+    f = Flow("h")
+    trunk = chan(
+        "PJSIP/trunk-00000000",
+        key,
+        key,
+        CallerIDNum="0470123456",
+        Exten="410",
+        e164={"CallerIDNum": "+32470123456"},
+    )
+    legs = {}
+    for n, (name, uid) in enumerate(
+        (
+            ("Local/201@phone-devices-00000000", "1"),
+            ("Local/201@phone-devices-00000001", "3"),
+            ("Local/202@phone-devices-00000002", "5"),
+        )
+    ):
+        exten = name.split("/")[1][:3]
+        legs[n] = (
+            chan(f"{name};1", f"1796104207.{uid}", key, CallerIDNum="<unknown>", Exten=exten),
+            chan(f"{name};2", f"1796104207.{int(uid) + 1}", key, CallerIDNum="<unknown>", Exten=exten),
+        )
+    dest = {
+        n: {"DestChannel": one["Channel"], "DestUniqueid": one["Uniqueid"], "DestLinkedid": key}
+        for n, (one, _two) in legs.items()
+    }
+    f.add(0, "Newchannel", ChannelState="4", **trunk)
+    for one, two in legs.values():
+        f.add(0.01, "Newchannel", ChannelState="0", **one)
+        f.add(0.01, "Newchannel", ChannelState="4", **two)
+    for n in legs:
+        dial = "201@phone-devices" if n < 2 else "202@phone-devices"
+        f.add(0.02, "DialBegin", ChannelState="4", DialString=dial, **trunk, **dest[n])
+    f.add(1.02, "Newstate", ChannelState="6", **legs[1][1])
+    f.add(1.02, "Newstate", ChannelState="6", **legs[0][1])
+    f.add(1.03, "Newstate", ChannelState="6", **legs[1][0])
+    f.add(1.03, "DialEnd", ChannelState="4", DialStatus="CANCEL", **trunk, **dest[0])
+    f.add(1.03, "DialEnd", ChannelState="4", DialStatus="CANCEL", **trunk, **dest[2])
+    f.add(
+        1.04,
+        "Cdr",
+        UniqueID=legs[0][1]["Uniqueid"],
+        Channel=legs[0][1]["Channel"],
+        DestinationChannel="",
+        Source="0470123456",
+        Destination="201",
+        Disposition="ANSWERED",
+        BillableSeconds="0",
+        e164={"Source": "+32470123456"},
+        utc={"StartTime": cdr_time(0), "AnswerTime": cdr_time(1), "EndTime": cdr_time(1)},
+    )
+    elsewhere = {"Cause": "26", "Cause_txt": "Answered elsewhere"}
+    f.add(1.04, "Hangup", ChannelState="0", **elsewhere, **legs[0][0])
+    f.add(1.04, "Hangup", ChannelState="6", **elsewhere, **legs[0][1])
+    f.add(1.04, "Hangup", ChannelState="0", **elsewhere, **legs[2][0])
+    f.add(1.04, "DialEnd", ChannelState="4", DialStatus="ANSWER", **trunk, **dest[1])
+    f.add(1.05, "Newstate", ChannelState="6", **trunk)
+    f.add(1.05, "Hangup", ChannelState="4", **elsewhere, **legs[2][1])
+    f.add(1.06, "BridgeEnter", BridgeUniqueid="b-rg", BridgeNumChannels="1", **legs[1][0])
+    f.add(1.06, "BridgeEnter", BridgeUniqueid="b-rg", BridgeNumChannels="2", **trunk)
+    normal = {"Cause": "16", "Cause_txt": "Normal Clearing"}
+    f.add(3.05, "Hangup", ChannelState="6", **normal, **legs[1][1])
+    f.add(
+        3.05,
+        "Cdr",
+        UniqueID=legs[1][1]["Uniqueid"],
+        Channel=legs[1][1]["Channel"],
+        DestinationChannel="",
+        Source="0470123456",
+        Destination="201",
+        Disposition="ANSWERED",
+        BillableSeconds="2",
+        e164={"Source": "+32470123456"},
+        utc={"StartTime": cdr_time(0), "AnswerTime": cdr_time(1), "EndTime": cdr_time(3)},
+    )
+    f.add(3.06, "Hangup", ChannelState="6", **normal, **legs[1][0])
+    f.add(3.06, "Hangup", ChannelState="6", **normal, **trunk)
+    for n, disposition in ((0, "NO ANSWER"), (1, "ANSWERED"), (2, "NO ANSWER")):
+        answered = disposition == "ANSWERED"
+        f.add(
+            3.07,
+            "Cdr",
+            UniqueID=key,
+            Channel="PJSIP/trunk-00000000",
+            DestinationChannel=legs[n][0]["Channel"],
+            Source="0470123456",
+            Destination="410",
+            Disposition=disposition,
+            BillableSeconds="2" if answered else "0",
+            e164={"Source": "+32470123456"},
+            utc={
+                "StartTime": cdr_time(0),
+                "AnswerTime": cdr_time(1) if answered else "",
+                "EndTime": cdr_time(3 if answered else 1),
+            },
+        )
+    return key, [], f.items
+
+
+def ring_group_missed() -> tuple[str, list, list]:
+    """`Dial(Local/202@phone-devices&Local/202@phone-devices,3)`: two devices of extension 202 ring 3 s,
+    nobody answers, the caller is hung up without an answer (SIP 603)."""
+    key = "1796104215.7"
+    f = Flow("i")
+    trunk = chan(
+        "PJSIP/trunk-00000001",
+        key,
+        key,
+        CallerIDNum="0470123456",
+        Exten="420",
+        e164={"CallerIDNum": "+32470123456"},
+    )
+    legs = [
+        (
+            chan(
+                f"Local/202@phone-devices-0000000{n};1",
+                f"1796104215.{u}",
+                key,
+                CallerIDNum="<unknown>",
+                Exten="202",
+            ),
+            chan(
+                f"Local/202@phone-devices-0000000{n};2",
+                f"1796104215.{u + 1}",
+                key,
+                CallerIDNum="<unknown>",
+                Exten="202",
+            ),
+        )
+        for n, u in ((3, 8), (4, 10))
+    ]
+    dest = [
+        {"DestChannel": one["Channel"], "DestUniqueid": one["Uniqueid"], "DestLinkedid": key}
+        for one, _two in legs
+    ]
+    f.add(0, "Newchannel", ChannelState="4", **trunk)
+    for one, two in legs:
+        f.add(0.01, "Newchannel", ChannelState="0", **one)
+        f.add(0.01, "Newchannel", ChannelState="4", **two)
+    for d in dest:
+        f.add(0.02, "DialBegin", ChannelState="4", DialString="202@phone-devices", **trunk, **d)
+    for d in dest:
+        f.add(3.02, "DialEnd", ChannelState="4", DialStatus="NOANSWER", **trunk, **d)
+    unknown = {"Cause": "0", "Cause_txt": "Unknown"}
+    f.add(3.03, "Hangup", ChannelState="0", **unknown, **legs[0][0])
+    f.add(3.03, "Hangup", ChannelState="0", **unknown, **legs[1][0])
+    f.add(3.03, "Hangup", ChannelState="4", **unknown, **legs[0][1])
+    f.add(3.03, "Hangup", ChannelState="4", **unknown, **legs[1][1])
+    f.add(3.04, "Hangup", ChannelState="4", Cause="16", Cause_txt="Normal Clearing", **trunk)
+    for one, _two in legs:
+        f.add(
+            3.05,
+            "Cdr",
+            UniqueID=key,
+            Channel="PJSIP/trunk-00000001",
+            DestinationChannel=one["Channel"],
+            Source="0470123456",
+            Destination="420",
+            Disposition="NO ANSWER",
+            BillableSeconds="0",
+            e164={"Source": "+32470123456"},
+            utc={"StartTime": cdr_time(0), "AnswerTime": "", "EndTime": cdr_time(3)},
+        )
+    return key, [], f.items
+
+
 FLOWS = {
     "inbound_answered_without_dial": inbound_answered_without_dial,
     "inbound_dial_unregistered": inbound_dial_unregistered,
@@ -291,4 +463,6 @@ FLOWS = {
     "click_to_call_unreachable": click_to_call_unreachable,
     "click_to_call_answered": click_to_call_answered,
     "click_to_call_ring_all": lambda: click_to_call_answered(ring_all=True),
+    "ring_group_answered": ring_group_answered,
+    "ring_group_missed": ring_group_missed,
 }

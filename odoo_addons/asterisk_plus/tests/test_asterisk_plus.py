@@ -48,6 +48,15 @@ class TestAsteriskPlus(TransactionCase):
             },
         )
 
+    def test_bridge_config_tells_the_module_version_and_the_console_url(self):
+        # What `pbx doctor` checks; the system account (portal) cannot read ir.module.module itself.
+        self.server.console_url = "https://pbx.example.com/console"
+        config = self.as_system["asterisk_plus.server"].bridge_get_config("asterisk1")
+        module = self.env["ir.module.module"].search([("name", "=", "asterisk_plus")])
+        self.assertEqual(config["module_version"], module.latest_version)
+        self.assertTrue(config["module_version"])
+        self.assertEqual(config["console_url"], "https://pbx.example.com/console")
+
     def test_event_map_validation(self):
         with self.assertRaises(ValidationError):
             self.env["asterisk_plus.event_map"].create(

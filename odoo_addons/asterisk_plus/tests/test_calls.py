@@ -14,6 +14,7 @@ from odoo.tools import mute_logger
 from .. import call_state
 from ..models.call_ingest import ConcurrentUpdate
 from . import flows
+from .common import forget_existing_numbers
 
 INBOUND = ("inbound_answered_without_dial", "inbound_dial_unregistered", "queue_answered", "queue_abandoned")
 
@@ -25,6 +26,10 @@ class CallCase(TransactionCase):
         cls.server = cls.env.ref("asterisk_plus.server_asterisk1")
         cls.system = cls.env.ref("asterisk_plus.user_asterisk1")
         cls.country = cls.env.ref("base.be")
+
+    def setUp(self):
+        super().setUp()
+        forget_existing_numbers(self.env)
 
     def deliver(self, items):
         return self.env(user=self.system)["asterisk_plus.call"].on_ami_events("asterisk1", items)
