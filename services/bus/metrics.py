@@ -33,7 +33,14 @@ from prometheus_client.registry import Collector
 
 # Each service its own port, so that services sharing a network namespace (the guard and conf_sync on the
 # host network, in compose and in the Kubernetes DaemonSet) never collide.
-DEFAULT_PORTS = {"ami_gateway": 9811, "odoo_bridge": 9812, "conf_sync": 9813, "guard": 9814, "console": 9815}
+DEFAULT_PORTS = {
+    "ami_gateway": 9811,
+    "odoo_bridge": 9812,
+    "conf_sync": 9813,
+    "guard": 9814,
+    "console": 9815,
+    "phonebook": 9816,
+}
 
 # A `_created` series beside every counter doubles the page for nothing. (The function has no annotations.)
 disable_created_metrics()  # type: ignore[no-untyped-call]

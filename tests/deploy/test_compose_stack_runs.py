@@ -31,7 +31,7 @@ from peers.local_redis import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "podman-stack.sh"
-AGENT_SERVICES = ("ami_gateway", "odoo_bridge", "conf_sync", "guard", "console")
+AGENT_SERVICES = ("ami_gateway", "odoo_bridge", "conf_sync", "guard", "console", "phonebook")
 PEERS = ("ami_peer", "odoo_peer")
 # First run on a new machine: debootstrap (~1 min) and two image builds (~2 min); later runs: seconds.
 pytestmark = pytest.mark.timeout(1200)
@@ -123,6 +123,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "REDIS_IMAGE": f"localhost/pbx-agent-redis:test-{tag}",
         "REDIS_HOST_PORT": str(free_port()),
         "CONSOLE_PORT": str(console_port),
+        "PHONEBOOK_PORT": str(free_port()),
         "ASTERISK_CONF_DIR": str(asterisk),
         "PEER_RECORD_DIR": str(records),
     }

@@ -547,7 +547,9 @@ def test_pbx_node_daemonset_runs_conf_sync_and_guard_next_to_asterisk() -> None:
     assert volumes[mounts["/etc/asterisk"]]["hostPath"]["path"] == "/etc/asterisk"
     # The phonebook answers Asterisk on the node's loopback, as the agent's user without privileges.
     phonebook = by_module["services.phonebook"]
-    assert phonebook["ports"] == [{"name": "phonebook", "containerPort": 48002}]
+    # Its HTTP port is not declared (a pod-role scrape would take it for metrics): on the host network it
+    # answers on PHONEBOOK_PORT all the same.
+    assert phonebook["ports"] == [{"name": "phonebook-metrics", "containerPort": 9816}]
     assert phonebook["securityContext"]["runAsNonRoot"] is True
     assert phonebook["securityContext"]["capabilities"] == {"drop": ["ALL"]}
 
