@@ -157,7 +157,7 @@ async def test_the_default_port_is_the_services_own_and_zero_turns_metrics_off(r
     off = await Metrics.start("guard", bus.settings, bus)
     assert off.exporter is None and off.poller is None
     await off.close()
-    assert len(set(metrics.DEFAULT_PORTS.values())) == len(metrics.DEFAULT_PORTS) == 5
+    assert len(set(metrics.DEFAULT_PORTS.values())) == len(metrics.DEFAULT_PORTS) == 6
     await bus.close()
 
 
