@@ -1,7 +1,7 @@
 {
     "name": "Asterisk Plus",
     "summary": "Asterisk PBX in Odoo through the Agent: calls, pop-ups, click-to-call, phonebook, conf files",
-    "version": "1.2.0",
+    "version": "1.3.0",
     "category": "Productivity/VOIP",
     "license": "LGPL-3",
     "author": "PBX Agent",
