@@ -1,4 +1,6 @@
-# server comes before server_bridge, server_calls, server_phonebook and system_account, which extend it.
+# server comes before server_bridge, server_calls, server_phonebook, server_recordings and system_account,
+# which extend it; call_recording overrides the journal's hooks (call_ingest, call_outcome), so it comes
+# after them; recording before recording_bridge.
 from . import (
     ban,
     ban_wizard,
@@ -8,6 +10,7 @@ from . import (
     call_notify,
     call_originate,
     call_outcome,
+    call_recording,
     compat17,
     conf,
     console_command,
@@ -16,6 +19,8 @@ from . import (
     lookup,
     pbx_user,
     phonebook,
+    recording,
+    recording_bridge,
     res_partner,
     res_users,
     rights,
@@ -23,5 +28,6 @@ from . import (
     server_bridge,
     server_calls,
     server_phonebook,
+    server_recordings,
     system_account,
 )

@@ -7,5 +7,9 @@ from . import (
     test_lookup,
     test_phonebook,
     test_popup,
+    test_recording_access,
+    test_recording_policy,
+    test_recording_retention,
+    test_recordings,
     test_security,
 )
