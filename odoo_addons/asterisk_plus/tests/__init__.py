@@ -1,4 +1,5 @@
 from . import (
+    test_active_calls,
     test_asterisk_plus,
     test_bus_messages,
     test_calls,
