@@ -9,6 +9,10 @@ agent, usually well under a second), and nothing is recorded while Odoo or the b
 
 from odoo import api, fields, models
 
+# The channel id (so the Uniqueid and Linkedid) of a supervisor's ChanSpy call (call_supervision.py): never
+# recorded, whatever the policy.
+SUPERVISION_PREFIX = "odoo-spy-"
+
 
 class CallRecording(models.Model):
     _inherit = "asterisk_plus.call"
@@ -81,6 +85,8 @@ class CallRecording(models.Model):
         call, s = b.record, b.summary
         server = call.server_id
         if server.recording_policy not in ("all", "users") or s["status"] != "up" or call.recording_requested:
+            return None
+        if call.linkedid.startswith(SUPERVISION_PREFIX):
             return None
         if server.recording_policy == "users" and not self._records_a_user(call):
             return None

@@ -13,6 +13,7 @@ from odoo import _, models
 from odoo.exceptions import AccessError, UserError
 
 from . import bus
+from .call_recording import SUPERVISION_PREFIX
 from .rights import check_access
 
 LIVE = "asterisk_plus.active_calls"  # the bus notification type the live view listens to
@@ -59,13 +60,14 @@ class CallLive(models.Model):
         legs = [leg for leg in summary["legs"] if not leg.get("hangup")]
         return sorted(legs, key=lambda leg: leg["uniqueid"] not in summary["roots"]), summary
 
-    def _publish_action(self, headers, tell=True):
+    def _publish_action(self, headers, request_id=None):
         server = self.server_id.sudo()
         message = bus.fields_for(
             server,
             "action",
             headers,
-            reply_to="to_odoo" if tell and server._may_be_told(self.env.user) else None,
+            id=request_id,
+            reply_to="to_odoo" if server._may_be_told(self.env.user) else None,
             uid=self.env.uid,
             user=self.env.user.login,
         )
@@ -112,19 +114,22 @@ class CallLive(models.Model):
             raise UserError(_("You have no extension on %s: ask an Asterisk admin to add you", server.name))
         phone = me._phones()[:1]
         target = self._spied_leg(me.user_id)
+        request_id = bus.new_id()
         headers = {
             "Action": "Originate",
             "Channel": phone.name,
+            # The supervisor's call is known by this id: the recording policy leaves it alone.
+            "ChannelId": f"{SUPERVISION_PREFIX}{request_id}",
             "Application": "ChanSpy",
             "Data": f"{target['channel']},{SPY_OPTIONS[mode]}",
             "Async": "true",
             "Timeout": str(1000 * (me.originate_timeout or server.originate_timeout or 30)),
-            "CallerID": f"{SPY_LABELS[mode]} {self.caller or ''} <{me.extension}>",
+            "CallerID": f"{' '.join(filter(None, (SPY_LABELS[mode], self.caller)))} <{me.extension}>",
         }
         variables = phone._auto_answer_variables()
         if variables:
             headers["Variable"] = variables
-        self._publish_action(headers)
+        self._publish_action(headers, request_id)
         self._message_log(
             body=_(
                 "%(mode)s by %(user)s on %(channel)s",

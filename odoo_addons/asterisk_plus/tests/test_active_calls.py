@@ -54,6 +54,9 @@ class TestSupervision(AnsweredCallCase):
         for method in ("action_spy", "action_whisper", "action_barge"):
             getattr(call.with_user(self.boss), method)()
         originates = self.actions()
+        for originate, entry in zip(originates, self.entries("actions"), strict=True):
+            # The supervisor's call has an id of its own, so the recording policy knows it.
+            self.assertEqual(originate.pop("ChannelId"), f"odoo-spy-{entry['@id']}")
         common = {
             "Action": "Originate",
             "Channel": "PJSIP/6009",

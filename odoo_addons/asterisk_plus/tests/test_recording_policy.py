@@ -92,3 +92,11 @@ class TestRecordingPolicy(AnsweredCallCase):
         self.server.recording_policy = "all"
         self.ingest(self.items)
         self.assertEqual(self.actions(), [])
+
+    def test_a_supervisors_chanspy_call_is_never_recorded(self):
+        self.server.recording_policy = "all"
+        key, _synthetic, items = flows.click_to_call_answered(r1="spy-0123")
+        self.key = key
+        self.assertEqual(key, "odoo-spy-0123")
+        self.assertEqual(self.ingest([i for i in items if i["@at"] <= flows.at(7)]).status, "up")
+        self.assertEqual(self.actions(), [])
