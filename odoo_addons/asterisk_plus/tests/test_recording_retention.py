@@ -81,3 +81,21 @@ class TestRecordingRetention(TransactionCase):
         if release.version_info[0] < 18:  # 17's default numbercall of 1 would run it once
             for xmlid in ("asterisk_plus.cron_recording_retention", "asterisk_plus.cron_call_retention"):
                 self.assertEqual(self.env.ref(xmlid).numbercall, -1, xmlid)
+
+    def test_the_call_retention_keeps_a_call_whose_recording_is_kept_and_takes_the_others_mp3s(self):
+        self.server.keep_calls_days = 30
+        calls = self.env["asterisk_plus.call"]
+        old_start = fields.Datetime.now() - timedelta(days=40)
+        kept_call, gone_call = (
+            calls.create(
+                {"server_id": self.server.id, "linkedid": f"1796000000.{n}", "started_at": old_start}
+            )
+            for n in (1, 2)
+        )
+        kept, gone = self.recording("kept", 40, keep=True), self.recording("gone", 40)
+        kept._attach(kept_call)
+        gone._attach(gone_call)
+        gone_mp3 = gone.attachment_id
+        self.env["asterisk_plus.server"]._cron_call_retention()
+        self.assertTrue(kept_call.exists() and kept.exists() and kept.attachment_id.exists())
+        self.assertFalse(gone_call.exists() or gone.exists() or gone_mp3.exists())
