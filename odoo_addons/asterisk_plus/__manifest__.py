@@ -1,7 +1,8 @@
 {
     "name": "Asterisk Plus",
-    "summary": "Asterisk PBX in Odoo through the Agent: calls, pop-ups, click-to-call, phonebook, conf files",
-    "version": "1.2.0",
+    "summary": "Asterisk PBX in Odoo through the Agent: calls, recordings, supervision, pop-ups, "
+    "click-to-call, phonebook, conf files",
+    "version": "1.3.0",
     "category": "Productivity/VOIP",
     "license": "LGPL-3",
     "author": "PBX Agent",
@@ -17,6 +18,7 @@
         "data/event_map.xml",
         "data/call_cron.xml",
         "data/phonebook_data.xml",
+        "data/recording_cron.xml",
         "views/ban_views.xml",
         "views/console_command_views.xml",
         "views/server_views.xml",
@@ -27,6 +29,8 @@
         "views/res_partner_views.xml",
         "views/res_users_views.xml",
         "views/server_phonebook_views.xml",
+        "views/recording_views.xml",
+        "views/server_recordings_views.xml",
         "wizard/number_wizard_views.xml",
         "views/menus.xml",
     ],

@@ -1,4 +1,6 @@
-# server comes before server_bridge, server_calls, server_phonebook and system_account, which extend it.
+# server comes before server_bridge, server_calls, server_phonebook, server_recordings and system_account,
+# which extend it; call_recording and call_supervision override the journal's hooks (call_ingest,
+# call_outcome), so they come after them; recording before recording_bridge.
 from . import (
     ban,
     ban_wizard,
@@ -8,14 +10,19 @@ from . import (
     call_notify,
     call_originate,
     call_outcome,
+    call_recording,
+    call_supervision,
     compat17,
     conf,
     console_command,
     event_map,
     ir_http,
+    ir_websocket,
     lookup,
     pbx_user,
     phonebook,
+    recording,
+    recording_bridge,
     res_partner,
     res_users,
     rights,
@@ -23,5 +30,6 @@ from . import (
     server_bridge,
     server_calls,
     server_phonebook,
+    server_recordings,
     system_account,
 )

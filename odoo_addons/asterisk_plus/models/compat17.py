@@ -1,4 +1,6 @@
-"""Odoo 17 only: the module's `<list>` views and `list` view modes loaded as `tree` (see ../compat.py).
+"""Odoo 17 only: the module's `<list>` views and `list` view modes loaded as `tree` (see ../compat.py), and
+its crons made to run for ever (17's `numbercall` defaults to 1: a cron that runs once, then switches itself
+off; Odoo 18 has no such field).
 
 The module's models are set up before its data files load, so these overrides already apply to its own
 views and actions. They touch only records loaded from this module's files (`install_module` is in the
@@ -42,3 +44,12 @@ if release.version_info[0] < 18:
             if _ours(self.env):
                 vals = compat.action_values_for_17(vals)
             return super().write(vals)
+
+    class IrCron(models.Model):
+        _inherit = "ir.cron"
+
+        @api.model_create_multi
+        def create(self, vals_list):
+            if _ours(self.env):
+                vals_list = [dict({"numbercall": -1}, **vals) for vals in vals_list]
+            return super().create(vals_list)

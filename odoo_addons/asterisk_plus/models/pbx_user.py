@@ -45,6 +45,10 @@ class PbxUser(models.Model):
     originate_variables = fields.Text(
         string="Channel variables", help="Set on the call's channel: one NAME=value a line."
     )
+    record_calls = fields.Boolean(
+        help="Under the server's policy 'Calls of the PBX users marked Record calls', this user's calls "
+        "(answered or made) are recorded"
+    )
 
     @api.depends("channel_ids.name")
     def _compute_channel(self):

@@ -12,3 +12,12 @@ def require_admin(env, what):
         # Odoo 18 translates through the environment; 17's `_` finds the language by itself.
         translate = getattr(env, "_", None) or _
         raise AccessError(translate("Only Asterisk administrators may %s.", what))
+
+
+def check_access(records, operation):
+    """AccessError unless the user may `operation` the records (Odoo 18: check_access; 17: rights, rules)."""
+    if hasattr(records, "check_access"):
+        records.check_access(operation)
+    else:
+        records.check_access_rights(operation)
+        records.check_access_rule(operation)

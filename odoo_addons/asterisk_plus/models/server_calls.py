@@ -66,4 +66,11 @@ class ServerCalls(models.Model):
         for server in servers.filtered(lambda s: s.keep_calls_days > 0):
             limit = fields.Datetime.now() - timedelta(days=server.keep_calls_days)
             calls = self.env["asterisk_plus.call"].sudo()
-            calls.search([("server_id", "=", server.id), ("started_at", "<", limit)]).unlink()
+            old = calls.search([("server_id", "=", server.id), ("started_at", "<", limit)])
+            # A call whose recording is kept for ever stays with it (its other recordings go with the call).
+            kept = (
+                self.env["asterisk_plus.recording"]
+                .sudo()
+                .search([("call_id", "in", old.ids), ("keep", "=", True)])
+            )
+            (old - kept.call_id).unlink()

@@ -1,4 +1,5 @@
 from . import (
+    test_active_calls,
     test_asterisk_plus,
     test_bus_messages,
     test_calls,
@@ -7,5 +8,9 @@ from . import (
     test_lookup,
     test_phonebook,
     test_popup,
+    test_recording_access,
+    test_recording_policy,
+    test_recording_retention,
+    test_recordings,
     test_security,
 )

@@ -41,7 +41,7 @@ class TestClickToCall(RedisCase):
         return [r["req"] for r in json.loads(call.facts)["@originate"]["reqs"]]
 
     def notes_for(self, user, since):
-        return notifications(self.env, user, since)
+        return notifications(self.env, user, since, "simple_notification")
 
     def last_bus_id(self):
         return last_bus_id(self.env)

@@ -52,6 +52,8 @@ class RedisCase(TransactionCase):
                     time.sleep(0.05)
             cls.redis = client
             cls.server.write({"redis_url": url, "bus_prefix": "pbxtest"})
+        # A database in use may record its calls: the tests' calls publish only what each test asks for.
+        cls.server.write({"recording_policy": "none", "recordings_dir": "/var/spool/asterisk/monitor"})
 
     def setUp(self):
         super().setUp()

@@ -1,0 +1,164 @@
+"""Calls in progress: the live view's news (Odoo's bus), Hang up, and Spy / Whisper / Barge for supervisors.
+
+The journal tells the Call Managers (one notification to their group's bus channel) and the call's own users
+which calls moved on (started, answered, ended) after each batch; the live view reloads them through the ORM,
+so what each one sees still follows the record rules (the notification carries call ids, nothing more).
+
+Supervising is an AMI Originate of the supervisor's phone to `ChanSpy(<channel>,<options>)`: `q` no beep
+nor channel name, `w` whisper (the spied channel hears the supervisor), `B` barge (both parties do), and `E`
+so the supervisor's phone hangs up when the spied channel does (without it ChanSpy waits for another channel
+of that name, forever)."""
+
+from odoo import _, models
+from odoo.exceptions import AccessError, UserError
+
+from . import bus
+from .call_recording import SUPERVISION_PREFIX
+from .rights import check_access
+
+LIVE = "asterisk_plus.active_calls"  # the bus notification type the live view listens to
+MANAGER = "asterisk_plus.group_call_manager"
+SPY_OPTIONS = {"spy": "qE", "whisper": "qwE", "barge": "qBE"}
+SPY_LABELS = {"spy": "Spy", "whisper": "Whisper", "barge": "Barge"}
+
+
+class CallLive(models.Model):
+    _inherit = "asterisk_plus.call"
+
+    # -- news for the live view ----------------------------------------------------------------------------
+
+    def _effects(self, b, people, notify):
+        effects = super()._effects(b, people, notify)
+        if b.old_status != b.summary["status"]:
+            effects.append(("live", b.record.id))
+        return effects
+
+    def _run_effects(self, server, effects):
+        live = sorted({effect[1] for effect in effects if effect[0] == "live"})
+        super()._run_effects(server, [effect for effect in effects if effect[0] != "live"])
+        if live:
+            self._tell_live(live)
+
+    def _tell_live(self, call_ids):
+        bus_bus = self.env["bus.bus"].sudo()
+        managers = self.env.ref(MANAGER)
+        bus_bus._sendone(managers, LIVE, {"call_ids": call_ids})
+        by_user = {}
+        for call in self.sudo().browse(call_ids):
+            for user in call.user_id | call.participant_ids:
+                by_user.setdefault(user, []).append(call.id)
+        for user, ids in by_user.items():
+            if not user.has_group(MANAGER):  # managers heard it on their group's channel
+                bus_bus._sendone(user.partner_id, LIVE, {"call_ids": ids})
+
+    # -- buttons -------------------------------------------------------------------------------------------
+
+    def _live_legs(self):
+        """The call's channels not hung up: its first channels (the caller's) first."""
+        self.ensure_one()
+        summary = self._summary()
+        legs = [leg for leg in summary["legs"] if not leg.get("hangup")]
+        return sorted(legs, key=lambda leg: leg["uniqueid"] not in summary["roots"]), summary
+
+    def _publish_action(self, headers, request_id=None):
+        server = self.server_id.sudo()
+        message = bus.fields_for(
+            server,
+            "action",
+            headers,
+            id=request_id,
+            reply_to="to_odoo" if server._may_be_told(self.env.user) else None,
+            uid=self.env.uid,
+            user=self.env.user.login,
+        )
+        return bus.publish_after_commit(self.env, server, "actions", message)
+
+    def action_hangup(self):
+        """End the call: its callers' channels hung up (the others follow), else whatever is still on."""
+        self.ensure_one()
+        if not self.env.user.has_group("asterisk_plus.group_user"):
+            raise AccessError(_("Only Asterisk users may hang up calls"))
+        check_access(self, "read")  # its users, Call Managers and admins
+        legs, summary = self._live_legs()
+        roots = [leg for leg in legs if leg["uniqueid"] in summary["roots"]]
+        if not legs:
+            raise UserError(_("This call is over"))
+        for leg in roots or legs:
+            self._publish_action(
+                {"Action": "Hangup", "Channel": leg["channel"] or leg["uniqueid"], "Cause": "16"}
+            )
+        self._message_log(body=_("Hung up from Odoo by %s", self.env.user.name))
+        return _notification(_("Hang up"), _("Asked Asterisk to end the call"), "info")
+
+    def action_spy(self):
+        return self._supervise("spy")
+
+    def action_whisper(self):
+        return self._supervise("whisper")
+
+    def action_barge(self):
+        return self._supervise("barge")
+
+    def _supervise(self, mode):
+        self.ensure_one()
+        if not self.env.user.has_group(MANAGER):
+            raise AccessError(_("Only Call Managers may listen in on calls"))
+        check_access(self, "read")
+        server = self.server_id
+        me = (
+            self.env["asterisk_plus.user"]
+            .sudo()
+            .search([("user_id", "=", self.env.uid), ("server_id", "=", server.id)], limit=1)
+        )
+        if not me:
+            raise UserError(_("You have no extension on %s: ask an Asterisk admin to add you", server.name))
+        phone = me._phones()[:1]
+        target = self._spied_leg(me.user_id)
+        request_id = bus.new_id()
+        headers = {
+            "Action": "Originate",
+            "Channel": phone.name,
+            # The supervisor's call is known by this id: the recording policy leaves it alone.
+            "ChannelId": f"{SUPERVISION_PREFIX}{request_id}",
+            "Application": "ChanSpy",
+            "Data": f"{target['channel']},{SPY_OPTIONS[mode]}",
+            "Async": "true",
+            "Timeout": str(1000 * (me.originate_timeout or server.originate_timeout or 30)),
+            "CallerID": f"{' '.join(filter(None, (SPY_LABELS[mode], self.caller)))} <{me.extension}>",
+        }
+        variables = phone._auto_answer_variables()
+        if variables:
+            headers["Variable"] = variables
+        self._publish_action(headers, request_id)
+        self._message_log(
+            body=_(
+                "%(mode)s by %(user)s on %(channel)s",
+                mode=SPY_LABELS[mode],
+                user=self.env.user.name,
+                channel=target["channel"],
+            )
+        )
+        return _notification(SPY_LABELS[mode], _("%s rings: answer it to listen in", phone.name), "info")
+
+    def _spied_leg(self, supervisor):
+        """The channel of the call's user (the one who answered first): a whisper is for them."""
+        legs, summary = self._live_legs()
+        legs = [leg for leg in legs if leg["channel"]]
+        if not legs:
+            raise UserError(_("This call is over"))
+        people = self.env["asterisk_plus.user"].sudo()._directory(self.server_id)
+        answered = (summary["answered_by"] or {}).get("uniqueid")
+        legs.sort(key=lambda leg: leg["uniqueid"] != answered)
+        for leg in legs:
+            user = people.user_of(leg["channel"], leg["exten"])
+            if user and user != supervisor.id:
+                return leg
+        return legs[0]
+
+
+def _notification(title, message, kind):
+    return {
+        "type": "ir.actions.client",
+        "tag": "display_notification",
+        "params": {"title": title, "message": message, "type": kind, "sticky": False},
+    }
