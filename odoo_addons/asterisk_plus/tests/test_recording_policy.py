@@ -1,6 +1,8 @@
 """The recording policy in a real Odoo with the class's own redis-server: the AMI MixMonitor the journal
 publishes (after commit) when a call it records is answered, on the channel that answered, once."""
 
+from typing import ClassVar
+
 from odoo.tests import tagged
 
 from . import flows
@@ -52,7 +54,7 @@ class AnsweredCallCase(RedisCase):
 
 @tagged("post_install", "-at_install")
 class TestRecordingPolicy(AnsweredCallCase):
-    MIXMONITOR = {
+    MIXMONITOR: ClassVar[dict[str, str]] = {
         "Action": "MixMonitor",
         "Channel": "Local/201@phone-devices-00000001;1",  # the channel that answered
         "File": "/var/spool/asterisk/monitor/rec-1796104207.3.wav",
