@@ -15,6 +15,7 @@ from .config import BridgeSettings
 from .events_map import EventsMap
 from .normalize import enrich
 from .odoo import OdooClient, OdooDown, OdooRefused
+from .recordings import RecordingsRoute
 
 GROUP = "odoo_bridge"
 SERVER_MODEL = "asterisk_plus.server"
@@ -43,6 +44,7 @@ class Bridge:
         self.events_map = EventsMap([])
         self.delivered = 0
         self._stop = asyncio.Event()
+        self.recordings = RecordingsRoute(self)
 
     async def call(self, model: str, method: str, *args: Any) -> Any:
         """An Odoo call that waits out Odoo being away (nothing is acked meanwhile, so nothing is lost).
@@ -221,5 +223,13 @@ class Bridge:
                     keys.EVENTS: self.handle_events,
                 },
             )
-            await consumer.run(stop)
+            # Recordings on a consumer of their own: a few chunks per call, each up to RECORDINGS_CHUNK_BYTES.
+            recordings = Consumer(
+                self.bus,
+                GROUP,
+                {keys.RECORDINGS: self.recordings.handle},
+                batch=self.settings.odoo_recordings_batch,
+                on_dead=self.recordings.on_dead,
+            )
+            await asyncio.gather(consumer.run(stop), recordings.run(stop))
         await heartbeat

@@ -15,3 +15,5 @@ class BridgeSettings(BusSettings):
     odoo_password: str = DEFAULT_ODOO_PASSWORD
     odoo_timeout_s: float = 60.0
     odoo_retry_max_s: float = 30.0
+    # Entries of the `recordings` stream per Odoo call (chunks of up to RECORDINGS_CHUNK_BYTES each).
+    odoo_recordings_batch: int = 4
