@@ -1,0 +1,236 @@
+"""A recorded call as a real Asterisk 22.10.1 sent it, and the WAV it leaves behind.
+
+The call: `Answer()`, `MixMonitor(<dir>/rec-${UNIQUEID}.wav)`, `Wait(n)`, `Hangup()` on an answered inbound
+call, with all event classes on (shared notes, "Recording with MixMonitor"): `Newchannel > VarSet > Newexten >
+Newstate > DeviceStateChange > Newexten(MixMonitor) > VarSet(MIXMONITOR_FILENAME) > MixMonitorStart > Newexten
+> Newexten > SoftHangupRequest > VarSet x5 > Cdr > Hangup > DeviceStateChange`. No MixMonitorStop comes at
+hangup. VarSet(MIXMONITOR_FILENAME) and MixMonitorStart carry the headers the notes show; the variables of
+the other VarSets are not in the notes (here: one set by the dialplan, and chan_pjsip's RTP statistics).
+
+The file: written as Asterisk's `wav` format does, a 44-byte header with both sizes 0 when MixMonitor opens
+it, the samples after it, the sizes filled in when the file closes, a moment after the channel is gone. A call
+in which nobody sent audio leaves the header alone (44 bytes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import struct
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .server import AmiPeer
+
+Pairs = list[tuple[str, str]]
+_numbers = itertools.count(1)
+_channels = itertools.count(0x100)
+CALL, DIALPLAN = ("Privilege", "call,all"), ("Privilege", "dialplan,all")
+
+
+def voice_pcm(seconds: float, rate: int = 8000, seed: int = 0) -> bytes:
+    """16-bit mono samples that look like speech to an encoder: a wandering pitch with harmonics, syllables,
+    pauses. One second is computed and the rest varied from it, so an hour takes no time to make."""
+    second = []
+    pitch = 110 + seed % 90
+    for n in range(rate):
+        syllable = 0.5 - 0.5 * math.cos(2 * math.pi * (n % (rate // 4)) / (rate // 4))
+        t = n / rate
+        v = sum(math.sin(2 * math.pi * pitch * h * t * (1 + 0.05 * math.sin(3 * t))) / h for h in range(1, 6))
+        second.append(int(5000 * syllable * v))
+    out = bytearray()
+    for s in range(math.ceil(seconds)):
+        gain = 0.0 if s % 7 == 6 else 0.6 + 0.4 * ((s * 7919 + seed) % 11) / 10  # a pause now and then
+        out += struct.pack(f"<{rate}h", *(int(x * gain) for x in second))
+    return bytes(out[: int(seconds * rate) * 2])
+
+
+def wav_header(rate: int = 8000, data_bytes: int = 0) -> bytes:
+    """The header Asterisk's `wav` format writes: sizes 0 when opening, the real ones when closing."""
+    riff = 36 + data_bytes if data_bytes else 0
+    return (
+        b"RIFF"
+        + struct.pack("<I", riff)
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+        + b"data"
+        + struct.pack("<I", data_bytes)
+    )
+
+
+@dataclass
+class RecordedCall:
+    directory: Path | None = None  # where the WAV is written (the recordings service's RECORDINGS_DIR)
+    asterisk_dir: str = "/var/spool/asterisk/monitor"  # the same directory as Asterisk names it
+    seconds: float = 2.0
+    audio: bool = True  # False: nobody sent audio, a header-only WAV
+    closes: bool = True  # False: Asterisk died before closing the file (its sizes stay 0)
+    caller: str = "0470123456"
+    exten: str = "105"
+    start: datetime = field(default_factory=datetime.now)
+
+    def __post_init__(self) -> None:
+        self.uniqueid = f"{int(self.start.timestamp())}.{next(_numbers)}"
+        self.channel = f"PJSIP/trunk-{next(_channels):08x}"
+
+    @property
+    def file_name(self) -> str:
+        return f"rec-{self.uniqueid}.wav"
+
+    @property
+    def path(self) -> Path | None:
+        return None if self.directory is None else self.directory / self.file_name
+
+    def _snapshot(self, state: tuple[str, str], priority: int, full: bool = True) -> Pairs:
+        pairs = [
+            ("Channel", self.channel),
+            ("ChannelState", state[0]),
+            ("ChannelStateDesc", state[1]),
+            ("CallerIDNum", self.caller),
+            ("CallerIDName", "Customer"),
+        ]
+        if full:
+            pairs += [
+                ("ConnectedLineNum", "<unknown>"),
+                ("ConnectedLineName", "<unknown>"),
+                ("Language", "en"),
+                ("AccountCode", ""),
+            ]
+        return pairs + [
+            ("Context", "from-trunk"),
+            ("Exten", self.exten),
+            ("Priority", str(priority)),
+            ("Uniqueid", self.uniqueid),
+            ("Linkedid", self.uniqueid),
+        ]
+
+    def _newexten(self, priority: int, app: str, data: str) -> Pairs:
+        return [
+            ("Event", "Newexten"),
+            DIALPLAN,
+            *self._snapshot(("6", "Up") if priority > 1 else ("4", "Ring"), priority),
+            ("Extension", self.exten),
+            ("Application", app),
+            ("AppData", data),
+        ]
+
+    def _varset(self, priority: int, variable: str, value: str, full: bool = True) -> Pairs:
+        state = ("6", "Up") if priority > 1 else ("4", "Ring")
+        return [
+            ("Event", "VarSet"),
+            DIALPLAN,
+            *self._snapshot(state, priority, full),
+            ("Variable", variable),
+            ("Value", value),
+        ]
+
+    def opening(self) -> list[Pairs]:
+        """Up to MixMonitorStart: the recording has begun."""
+        ring, up = ("4", "Ring"), ("6", "Up")
+        target = f"{self.asterisk_dir}/{self.file_name}"
+        return [
+            [("Event", "Newchannel"), CALL, *self._snapshot(ring, 1)],
+            self._varset(1, "FROM_TRUNK", "1"),
+            self._newexten(1, "Answer", ""),
+            [("Event", "Newstate"), CALL, *self._snapshot(up, 1)],
+            [
+                ("Event", "DeviceStateChange"),
+                ("Privilege", "call,all"),
+                ("Device", "PJSIP/trunk"),
+                ("State", "INUSE"),
+            ],
+            self._newexten(2, "MixMonitor", f"{self.asterisk_dir}/rec-${{UNIQUEID}}.wav"),
+            self._varset(2, "MIXMONITOR_FILENAME", target, full=False),
+            [("Event", "MixMonitorStart"), CALL, *self._snapshot(up, 2, full=False)],
+        ]
+
+    def closing(self) -> list[Pairs]:
+        """From the Wait to the end: no MixMonitorStop, the channel's Hangup ends the recording."""
+        up = ("6", "Up")
+        end = self.start + timedelta(seconds=self.seconds)
+        stamp = self.start.strftime("%Y-%m-%d %H:%M:%S")
+        qos = [
+            (
+                "RTPAUDIOQOS",
+                "ssrc=1;themssrc=2;lp=0;rxjitter=0.000;rxcount=100;txjitter=0.000;txcount=100;rlp=0",
+            ),
+            (
+                "RTPAUDIOQOSJITTER",
+                "minrxjitter=0.000;maxrxjitter=0.000;avgrxjitter=0.000;stdevrxjitter=0.000",
+            ),
+            ("RTPAUDIOQOSLOSS", "minrxlost=0.000;maxrxlost=0.000;avgrxlost=0.000;stdevrxlost=0.000"),
+            ("RTPAUDIOQOSRTT", "minrtt=0.000;maxrtt=0.000;avgrtt=0.000;stdevrtt=0.000"),
+            ("RTPAUDIOQOSMES", "minrxmes=0.000;maxrxmes=0.000;avgrxmes=0.000;stdevrxmes=0.000"),
+        ]
+        return [
+            self._newexten(3, "Wait", f"{self.seconds:g}"),
+            self._newexten(4, "Hangup", ""),
+            [("Event", "SoftHangupRequest"), CALL, *self._snapshot(up, 4), ("Cause", "16")],
+            *(self._varset(4, name, value) for name, value in qos),
+            [
+                ("Event", "Cdr"),
+                ("Privilege", "cdr,all"),
+                ("AccountCode", ""),
+                ("Source", self.caller),
+                ("Destination", self.exten),
+                ("DestinationContext", "from-trunk"),
+                ("CallerID", f'"Customer" <{self.caller}>'),
+                ("Channel", self.channel),
+                ("DestinationChannel", ""),
+                ("LastApplication", "Hangup"),
+                ("LastData", ""),
+                ("StartTime", stamp),
+                ("AnswerTime", stamp),
+                ("EndTime", end.strftime("%Y-%m-%d %H:%M:%S")),
+                ("Duration", str(int(self.seconds))),
+                ("BillableSeconds", str(int(self.seconds))),
+                ("Disposition", "ANSWERED"),
+                ("AMAFlags", "DOCUMENTATION"),
+                ("UniqueID", self.uniqueid),
+                ("UserField", ""),
+            ],
+            [
+                ("Event", "Hangup"),
+                CALL,
+                *self._snapshot(up, 4),
+                ("Cause", "16"),
+                ("Cause-txt", "Normal Clearing"),
+            ],
+            [("Event", "DeviceStateChange"), CALL, ("Device", "PJSIP/trunk"), ("State", "UNAVAILABLE")],
+        ]
+
+    def events(self) -> list[Pairs]:
+        return self.opening() + self.closing()
+
+    def write_open(self) -> int:
+        """The file as it is while the call goes on: header sizes 0, the samples after it."""
+        assert self.path is not None
+        data = voice_pcm(self.seconds, seed=int(self.uniqueid.rsplit(".", 1)[1])) if self.audio else b""
+        with open(self.path, "wb") as f:
+            f.write(wav_header() + data)
+        return len(data)
+
+    def write_close(self, data_bytes: int) -> None:
+        """What `wav_close` does: the sizes in the header (offsets 4 and 40), from the bytes on disk."""
+        assert self.path is not None
+        with open(self.path, "r+b") as f:
+            f.seek(4)
+            f.write(struct.pack("<I", 36 + data_bytes))
+            f.seek(40)
+            f.write(struct.pack("<I", data_bytes))
+
+
+async def play_recorded_call(peer: AmiPeer, call: RecordedCall, close_delay: float = 0.05) -> Path | None:
+    """Send the call's events and, with a directory, write its WAV as Asterisk would, closing it just after
+    the Hangup (MixMonitor's thread closes the file once the channel is gone)."""
+    await peer.replay(call.opening())
+    data_bytes = call.write_open() if call.directory is not None else 0
+    await peer.replay(call.closing())
+    if call.directory is not None and call.closes:
+        await asyncio.sleep(close_delay)
+        call.write_close(data_bytes)
+    return call.path
