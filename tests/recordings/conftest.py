@@ -20,7 +20,7 @@ from services.recordings.service import Recordings
 from services.recordings.state import FileState
 from tests.ami_gateway.conftest import gateway_settings, start_gateway, wait_logged_in
 from tests.bus.helpers import eventually
-from tests.odoo_bridge.conftest import bridge_settings, start_bridge
+from tests.odoo_bridge.conftest import Running, bridge_settings, start_bridge
 
 ASTERISK_DIR = "/var/spool/asterisk/monitor"
 
@@ -52,6 +52,7 @@ class Stack:
     redis_url: str
     prefix: str
     tmp: Path
+    bridge: Running
     service: Recordings | None = None
     stop: asyncio.Event | None = None
     task: asyncio.Task | None = None
@@ -116,7 +117,7 @@ async def stack(redis_url: str, prefix: str, tmp_path: Path) -> AsyncIterator[St
     bridge = await start_bridge(bridge_settings(redis_url, prefix, odoo), odoo)
     await wait_logged_in(ami)
     bus = Bus(bridge.bus.settings)
-    stack = Stack(ami, odoo, bus, monitor, redis_url, prefix, tmp_path)
+    stack = Stack(ami, odoo, bus, monitor, redis_url, prefix, tmp_path, bridge)
     yield stack
     await stack.halt()
     await bridge.halt()
