@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import logging
 import random
+from pathlib import Path
 
+from .recording import demo_recordings
 from .scenarios import attack, demo_calls, good_client
 from .server import AmiPeer
 
@@ -44,16 +46,23 @@ async def main() -> None:
     parser.add_argument("--secret", default="admin")
     parser.add_argument("--scenario", choices=["demo", "idle"], default="demo")
     parser.add_argument("--pause", type=float, default=2.0, help="seconds between demo calls")
+    parser.add_argument(
+        "--recordings-dir", help="demo: a recorded call (MixMonitor) now and then, its WAV here"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     peer = AmiPeer(args.host, args.port, users={args.user: args.secret})
     peer.record_sent = False  # a long demo must not grow memory
     await peer.start()
     log.info("AMI peer listening on %s:%d (user %s)", args.host, peer.port, args.user)
+    recorder = None  # kept: a task nobody holds may be collected
+    if args.scenario == "demo" and args.recordings_dir:
+        recorder = asyncio.create_task(demo_recordings(peer, Path(args.recordings_dir), args.recordings_dir))
     if args.scenario == "demo":
         await demo(peer, args.pause)
     else:
         await asyncio.Event().wait()
+    del recorder
 
 
 if __name__ == "__main__":

@@ -234,3 +234,12 @@ async def play_recorded_call(peer: AmiPeer, call: RecordedCall, close_delay: flo
         await asyncio.sleep(close_delay)
         call.write_close(data_bytes)
     return call.path
+
+
+async def demo_recordings(peer: AmiPeer, directory: Path, asterisk_dir: str, pause: float = 20.0) -> None:
+    """`make run`: a recorded call now and then, its WAV in `directory`, while a client is logged in."""
+    await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
+    while True:
+        await asyncio.sleep(pause)
+        if any(s.user for s in peer.sessions):
+            await play_recorded_call(peer, RecordedCall(directory, asterisk_dir, seconds=8))

@@ -21,7 +21,7 @@ async def test_a_recorded_call_arrives_whole_as_mp3_on_its_call_and_its_wav_is_d
     assert recording.name == f"rec-{call.uniqueid}.mp3" and recording.file == call.file_name
     assert recording.data is not None and hashlib.sha256(recording.data).hexdigest() == recording.sha256
     frames, seconds, rate = mp3_frames(recording.data)
-    assert rate == 8000 and abs(seconds - 5) < 0.2 and abs(recording.duration - 5) < 0.01
+    assert rate == 8000 and abs(seconds - 5) < 0.3 and abs(recording.duration - 5) < 0.01
     # Found through the events: the call's Linkedid, and the call the Odoo peer has.
     assert recording.linkedid == call.uniqueid and recording.item["Channel"] == call.channel
     await eventually(
@@ -115,7 +115,7 @@ async def test_a_finished_file_no_event_announced_is_found_by_the_scan(stack: St
     (recording,) = stack.odoo.recordings.recordings.values()
     assert recording.file == "2026/12/out-101-1796100001.7.wav" and recording.uniqueid == "1796100001.7"
     assert recording.linkedid == "" and recording.status == "ok"
-    assert recording.data is not None and abs(mp3_frames(recording.data)[1] - 3) < 0.2
+    assert recording.data is not None and abs(mp3_frames(recording.data)[1] - 3) < 0.3
 
 
 async def test_odoo_refusing_a_recording_keeps_the_wav_and_never_sends_it_again(stack: Stack) -> None:

@@ -118,7 +118,7 @@ async def test_killed_with_9_mid_file_it_resumes_and_the_recording_arrives_once_
         (recording,) = odoo.recordings.recordings.values()
         assert recording.file == name and recording.data is not None
         assert hashlib.sha256(recording.data).hexdigest() == recording.sha256 == state["sha256"]
-        assert len(recording.data) == state["size"] and abs(mp3_frames(recording.data)[1] - 60) < 0.2
+        assert len(recording.data) == state["size"] and abs(mp3_frames(recording.data)[1] - 60) < 0.3
         receipts = odoo.recordings.chunk_receipts
         assert sorted(receipts) == sorted(f"{state['sha256']}:{i}" for i in range(state["chunks"]))
         assert set(receipts.values()) == {1}  # no chunk twice: each went onto the bus with its progress
