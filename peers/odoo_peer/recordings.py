@@ -37,9 +37,9 @@ class Recording:
 class RecordingStore:
     def __init__(self, keep_audio: bool = True) -> None:
         self.keep_audio = keep_audio
-        self.staged: dict[tuple[str, int], bytes] = {}
+        self.staged: dict[tuple[str, str, int], bytes] = {}  # (recording key, MP3 sha256, index)
         self.recordings: dict[str, Recording] = {}
-        self.assembled: set[str] = set()  # MP3 hashes already made into an attachment
+
         self.chunk_receipts: Counter[str] = Counter()  # every chunk item received, duplicates included
         self.summary_receipts: Counter[str] = Counter()
         self.reject: Callable[[dict[str, Any]], str | None] = lambda item: None
@@ -49,14 +49,14 @@ class RecordingStore:
         for item in items:
             self.chunk_receipts[str(item.get("@id"))] += 1
             try:
-                sha, index, data = _chunk(item)
+                key, sha, index, data = _chunk(item)
             except ValueError as exc:
                 results.append({"status": "error", "error": str(exc)})
                 continue
-            if (sha, index) in self.staged or sha in self.assembled:
+            if (key, sha, index) in self.staged or key in self.recordings:
                 results.append({"status": "duplicate"})
                 continue
-            self.staged[(sha, index)] = data
+            self.staged[(key, sha, index)] = data
             results.append({"status": "ok"})
         return results
 
@@ -93,17 +93,16 @@ class RecordingStore:
             if item.get("mimetype") != "audio/mpeg" or not str(item.get("name", "")).endswith(".mp3"):
                 raise ValueError("an ok recording is an MP3: mimetype audio/mpeg, a name ending in .mp3")
             chunks, size = _int(item, "chunks"), _int(item, "size")
-            missing = [i for i in range(chunks) if (sha, i) not in self.staged]
+            missing = [i for i in range(chunks) if (key, sha, i) not in self.staged]
             if missing or chunks < 1:
                 raise ValueError(f"chunks missing for {sha[:12]}: {missing[:10] or 'none announced'}")
-            data = b"".join(self.staged[(sha, i)] for i in range(chunks))
+            data = b"".join(self.staged[(key, sha, i)] for i in range(chunks))
             if len(data) != size or hashlib.sha256(data).hexdigest() != sha:
                 raise ValueError(
                     f"the chunks of {sha[:12]} do not make the recording announced (size, sha256)"
                 )
             for i in range(chunks):
-                del self.staged[(sha, i)]
-            self.assembled.add(sha)
+                del self.staged[(key, sha, i)]
         elif not item.get("reason"):
             raise ValueError(f"a {status} recording says why (reason)")
         kept = {k: v for k, v in item.items() if k != "data"}
@@ -145,14 +144,15 @@ def _int(item: dict[str, Any], name: str) -> int:
         raise ValueError(f"{name} is not a number") from exc
 
 
-def _chunk(item: dict[str, Any]) -> tuple[str, int, bytes]:
-    sha, index = str(item.get("sha256") or ""), _int(item, "index")
-    if not HEX64.match(sha) or index < 0 or item.get("@id") != f"{sha}:{index}" or not item.get("@entry"):
-        raise ValueError("a chunk needs sha256, index, @id = <sha256>:<index> and @entry")
+def _chunk(item: dict[str, Any]) -> tuple[str, str, int, bytes]:
+    key, sha, index = str(item.get("recording") or ""), str(item.get("sha256") or ""), _int(item, "index")
+    well_formed = HEX64.match(key) and HEX64.match(sha) and index >= 0 and item.get("@entry")
+    if not well_formed or item.get("@id") != f"{key}:{sha}:{index}":
+        raise ValueError("a chunk needs recording, sha256, index, @id = <recording>:<sha256>:<index>, @entry")
     try:
         data = base64.b64decode(str(item.get("data") or ""), validate=True)
     except binascii.Error as exc:
         raise ValueError(f"chunk {index} of {sha[:12]}: data is not base64") from exc
     if not data or len(data) > MAX_CHUNK:
         raise ValueError(f"chunk {index} of {sha[:12]}: {len(data)} bytes (1 to {MAX_CHUNK})")
-    return sha, index, data
+    return key, sha, index, data

@@ -34,10 +34,10 @@ class RecordingsRoute:
             outcome.retry.update(sent.retry)
             outcome.reject.update(sent.reject)
             # A summary goes after all its chunks: Odoo assembles the recording when it gets the summary.
-            waiting = {e.get("sha256") for e in chunks if e.id in sent.retry}
+            waiting = {e.get("recording") for e in chunks if e.id in sent.retry}
         ready = []
         for entry in summaries:
-            if entry.get("sha256") in waiting and entry.get("sha256"):
+            if entry.msg_id in waiting:
                 outcome.retry[entry.id] = "its chunks are not delivered yet"
             else:
                 ready.append(entry)

@@ -50,8 +50,13 @@ class Sender:
             data = await asyncio.to_thread(read_chunk, spool, state.sent, self.chunk_bytes)
             fields = self._fields(
                 "recording.chunk",
-                f"{state.sha256}:{state.sent}",
-                {"sha256": state.sha256, "index": str(state.sent), "data": base64.b64encode(data).decode()},
+                f"{state.key}:{state.sha256}:{state.sent}",
+                {
+                    "recording": state.key,
+                    "sha256": state.sha256,
+                    "index": str(state.sent),
+                    "data": base64.b64encode(data).decode(),
+                },
             )
             state.sent += 1
             pipe = redis.pipeline(transaction=True)

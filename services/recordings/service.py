@@ -106,7 +106,7 @@ class Recordings:
             wav, ended=state.ended, now=now, settle_s=s.recordings_settle_s, stale_s=s.recordings_stale_s
         )
         if decision.action is Action.WAIT:
-            return await self._later(state, now, log)
+            return await self._later(state, now, log, retry_in=decision.retry_in)
         state.status, state.reason = decision.status, decision.why
         state.recorded_at = datetime.fromtimestamp(wav.mtime, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         try:
@@ -141,9 +141,15 @@ class Recordings:
         await self.store.put(state)
         return True
 
-    async def _later(self, state: FileState, now: float, log: Log, error: str = "") -> bool:
-        state.checks += 1
-        delay = min(self.settings.recordings_settle_s * 2 ** min(state.checks, 10), MAX_BACKOFF_S)
+    async def _later(
+        self, state: FileState, now: float, log: Log, error: str = "", retry_in: float = 0.0
+    ) -> bool:
+        """Look again later: when the file will have settled, else backing off up to a minute."""
+        if retry_in > 0:
+            delay = retry_in
+        else:
+            state.checks += 1
+            delay = min(self.settings.recordings_settle_s * 2 ** min(state.checks, 10), MAX_BACKOFF_S)
         if error:
             log.error("looked at later", error=error, retry_in_s=round(delay, 1))
         await self.store.put(state)

@@ -92,6 +92,7 @@ class Decision:
     status: str = ""  # what the recording's summary says: ok | empty | truncated | invalid | unsupported
     why: str = ""
     nbytes: int = 0
+    retry_in: float = 0.0  # WAIT: when to look again, if known (a closed file still settling)
 
 
 def judge(wav: Wav, *, ended: bool, now: float, settle_s: float, stale_s: float) -> Decision:
@@ -118,4 +119,4 @@ def judge(wav: Wav, *, ended: bool, now: float, settle_s: float, stale_s: float)
     closed = present - declared <= 1
     if (closed and idle >= settle_s) or over:
         return Decision(Action.ENCODE, "ok", nbytes=nbytes)
-    return Decision(Action.WAIT)
+    return Decision(Action.WAIT, retry_in=settle_s - idle if closed else 0.0)

@@ -20,8 +20,8 @@ async def publish_recording(bus: Bus, data: bytes, key: str, **headers: str) -> 
     sha = hashlib.sha256(data).hexdigest()
     chunks = [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)]
     for i, chunk in enumerate(chunks):
-        fields = {"sha256": sha, "index": str(i), "data": base64.b64encode(chunk).decode()}
-        await bus.publish(keys.RECORDINGS, fields, type="recording.chunk", id=f"{sha}:{i}")
+        fields = {"recording": key, "sha256": sha, "index": str(i), "data": base64.b64encode(chunk).decode()}
+        await bus.publish(keys.RECORDINGS, fields, type="recording.chunk", id=f"{key}:{sha}:{i}")
     summary = {
         "Uniqueid": "1796100009.1",
         "Linkedid": "1796100009.1",

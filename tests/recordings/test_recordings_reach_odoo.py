@@ -28,7 +28,7 @@ async def test_a_recorded_call_arrives_whole_as_mp3_on_its_call_and_its_wav_is_d
         lambda: _true(stack.odoo.recordings.call_of(recording, stack.call_events()) == call.uniqueid)
     )
     # Several chunks, each delivered once; the WAV is gone once Odoo had it (RECORDINGS_KEEP_DAYS=0).
-    chunks = [k for k in stack.odoo.recordings.chunk_receipts if k.startswith(recording.sha256)]
+    chunks = [k for k in stack.odoo.recordings.chunk_receipts if k.startswith(recording.key)]
     assert len(chunks) == -(-len(recording.data) // 4096) > 1
     assert set(stack.odoo.recordings.chunk_receipts[k] for k in chunks) == {1}
     await eventually(lambda: _true(not (stack.dir / call.file_name).exists()))
@@ -143,6 +143,16 @@ async def test_the_same_recording_sent_again_is_stored_once(stack: Stack) -> Non
     await eventually(lambda: _stage(stack, call.file_name, STORED))  # Odoo's `duplicate` is a verdict too
     assert len(stack.odoo.recordings.recordings) == 1
     # The chunks came twice and were answered `duplicate`: nothing is left staged.
-    chunks = [n for k, n in stack.odoo.recordings.chunk_receipts.items() if k.startswith(first.sha256)]
+    chunks = [n for k, n in stack.odoo.recordings.chunk_receipts.items() if k.startswith(first.key)]
     assert chunks and set(chunks) == {2}
     assert stack.odoo.recordings.staged == {}
+
+
+async def test_two_calls_with_the_same_audio_are_two_recordings(stack: Stack) -> None:
+    await stack.start()
+    write_wav(stack.dir / "rec-1796100011.1.wav", 2, seed=5)
+    write_wav(stack.dir / "rec-1796100011.2.wav", 2, seed=5)  # the same bytes: two silent calls, say
+    await eventually(lambda: _true(len(stack.odoo.recordings.recordings) == 2))
+    first, second = stack.odoo.recordings.recordings.values()
+    assert first.status == second.status == "ok" and first.data == second.data
+    assert first.key != second.key and first.sha256 == second.sha256

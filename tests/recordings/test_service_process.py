@@ -108,7 +108,8 @@ async def test_killed_with_9_mid_file_it_resumes_and_the_recording_arrives_once_
     assert state["chunks"] > 2 * WINDOW and state["stage"] == "encoded"
     service.kill9()
     entries = await client.xrange(stream)
-    assert [f["@id"] for _, f in entries] == [f"{state['sha256']}:{i}" for i in range(WINDOW)]
+    prefix_ = f"{state['key']}:{state['sha256']}"
+    assert [f["@id"] for _, f in entries] == [f"{prefix_}:{i}" for i in range(WINDOW)]
 
     odoo = await OdooPeer().start()
     bridge = await start_bridge(bridge_settings(redis_url, prefix, odoo), odoo)
@@ -120,7 +121,7 @@ async def test_killed_with_9_mid_file_it_resumes_and_the_recording_arrives_once_
         assert hashlib.sha256(recording.data).hexdigest() == recording.sha256 == state["sha256"]
         assert len(recording.data) == state["size"] and abs(mp3_frames(recording.data)[1] - 60) < 0.3
         receipts = odoo.recordings.chunk_receipts
-        assert sorted(receipts) == sorted(f"{state['sha256']}:{i}" for i in range(state["chunks"]))
+        assert sorted(receipts) == sorted(f"{prefix_}:{i}" for i in range(state["chunks"]))
         assert set(receipts.values()) == {1}  # no chunk twice: each went onto the bus with its progress
         assert odoo.recordings.summary_receipts[recording.key] == 1
         await eventually(lambda: _missing(tmp_path / "monitor" / name))
