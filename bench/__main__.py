@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["bench.ingest", "bench.guard", "bench.e2e"]
+BENCHES = ["bench.ingest", "bench.guard", "bench.e2e", "bench.recordings"]
 
 
 def main() -> int:

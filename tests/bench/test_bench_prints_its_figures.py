@@ -49,3 +49,9 @@ def test_e2e_bench_prints_the_issue_figures_line_last() -> None:
     lines = run_bench("bench.e2e", N_THROUGHPUT=400, N_BASELINE=20, N_LATENCY=300)
     figures(lines[-2], ["e2e_kept_connection p50_ms", "p99_ms"])
     figures(lines[-1], ["e2e_events_per_s", "baseline_events_per_s", "ratio", "p50_ms", "p99_ms"])
+
+
+def test_recordings_bench_prints_rate_and_peak_memory_last() -> None:
+    lines = run_bench("bench.recordings", N_RECORDINGS=2, SECONDS=20)
+    figures(lines[-2], ["recordings n", "seconds", "wav_mb", "mp3_mb", "ratio"])
+    figures(lines[-1], ["recordings_per_min", "peak_rss_mb"])
