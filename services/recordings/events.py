@@ -1,5 +1,6 @@
 """What the AMI events tell about recordings: which file a channel records (VarSet MIXMONITOR_FILENAME), and
-when it is over (the channel's Hangup, a MixMonitorStop, or Asterisk starting again: FullyBooted).
+when it is over (the channel's Hangup, a MixMonitorStop, or Asterisk started again since: FullyBooted with an
+Uptime shorter than the recording's age; every AMI login gets a FullyBooted too, so that alone says nothing).
 
 Asterisk sends no MixMonitorStop when the call simply hangs up (only StopMixMonitor sends one), so the
 channel's Hangup is the end. The file may still be closing then; the worker's header check waits for that.
@@ -11,7 +12,7 @@ import json
 import time
 from pathlib import PurePosixPath
 
-from services.bus import Entry, Log
+from services.bus import Entry, Log, parse_iso
 
 from .state import Store
 
@@ -44,7 +45,7 @@ class EventReader:
         redis, store = self.store.redis, self.store
         started = redis.pipeline(transaction=False)
         ended: list[str] = []
-        restarted = False
+        restarted = 0.0  # when Asterisk started, if a FullyBooted said so
         for entry in batch:
             event = entry.get("Event")
             if event == "VarSet" and entry.get("Variable") == "MIXMONITOR_FILENAME":
@@ -63,7 +64,7 @@ class EventReader:
                     "linkedid": entry.get("Linkedid"),
                     "channel": entry.get("Channel"),
                     "ended": False,
-                    "at": time.time(),
+                    "at": _when(entry),  # the gateway's clock, as a FullyBooted's is
                 }
                 started.hset(store.live, uniqueid, path)
                 started.hset(store.links, path, json.dumps(link))
@@ -71,11 +72,26 @@ class EventReader:
             elif event in ENDS:
                 ended.append(entry.get("Uniqueid"))
             elif event == "FullyBooted":
-                restarted = True
+                try:
+                    restarted = max(restarted, _when(entry) - float(entry.get("Uptime") or 0))
+                except ValueError:
+                    continue
         await started.execute()
         if restarted:
-            ended += await redis.hkeys(store.live)  # every channel is gone
+            ended += await self._before(restarted)  # their channels died with that Asterisk
         return await self._ended([u for u in ended if u])
+
+    async def _before(self, moment: float) -> list[str]:
+        """Uniqueids of the recordings started before `moment` (a little slack for the clocks' seconds)."""
+        live = await self.store.redis.hgetall(self.store.live)
+        if not live:
+            return []
+        links = await self.store.redis.hmget(self.store.links, list(live.values()))
+        return [
+            uniqueid
+            for (uniqueid, _), raw in zip(live.items(), links, strict=True)
+            if not raw or json.loads(raw).get("at", 0) < moment - 2
+        ]
 
     async def _ended(self, uniqueids: list[str]) -> bool:
         if not uniqueids:
@@ -97,3 +113,8 @@ class EventReader:
         await pipe.execute()
         self.log.info("recordings ended", count=len(over), first=over[0][1])
         return True
+
+
+def _when(entry: Entry) -> float:
+    at = entry.meta.get("at")
+    return parse_iso(at).timestamp() if at else time.time()

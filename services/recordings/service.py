@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import logging
-import os
 import re
 import time
 from datetime import UTC, datetime
@@ -24,6 +22,7 @@ from services.bus.bus import _sleep
 from .config import RecordingsSettings
 from .encode import encode_mp3, file_key
 from .events import EventReader
+from .scan import Scanner
 from .sender import VERDICTS, Sender, resend
 from .state import ENCODED, REJECTED, REPORTED, SENT, STORED, WAITING, FileState, Store
 from .wav import Action, judge, read_header
@@ -55,6 +54,7 @@ class Recordings:
         self.uniqueid = re.compile(settings.recordings_uniqueid_pattern)
         self.wake = asyncio.Event()
         self.counters = {"stored": 0, "reported": 0, "rejected": 0}
+        self.scanner = Scanner(self)
 
     # -- one file -------------------------------------------------------------------------------------------
 
@@ -189,75 +189,15 @@ class Recordings:
             return
         keep_s = self.settings.recordings_keep_days * 86400
         if keep_s <= 0:
-            await self._delete(state)
+            await self.delete(state)
             log.info("in Odoo: WAV deleted", status=state.status)
         else:
             await self.store.finish(state, state.done_at + keep_s)
             log.info("in Odoo: WAV kept", status=state.status, days=self.settings.recordings_keep_days)
 
-    async def _delete(self, state: FileState) -> None:
+    async def delete(self, state: FileState) -> None:
         await asyncio.to_thread((self.dir / state.path).unlink, missing_ok=True)
         await self.store.forget(state.path, state.key)
-
-    # -- the directory, retention, lost verdicts ------------------------------------------------------------
-
-    def _list(self) -> list[str]:
-        found = []
-        spool = self.spool.resolve()
-        for root, dirs, files in os.walk(self.dir):
-            dirs[:] = [d for d in dirs if not d.startswith(".") and Path(root, d).resolve() != spool]
-            found += [os.path.relpath(os.path.join(root, f), self.dir) for f in files if f.endswith(".wav")]
-        return found
-
-    async def scan_once(self) -> None:
-        now = time.time()
-        if not self.dir.is_dir():
-            if self.dir_state.set("missing", logging.ERROR):
-                await self.status.set(ready=0, reason=f"{self.dir} is not a directory")
-            return
-        if self.dir_state.set("present"):
-            await self.status.set(ready=1, reason="")
-        found = await asyncio.to_thread(self._list)
-        known = await self.store.known()
-        pipe = self.bus.redis.pipeline(transaction=False)
-        for path in (p for p in found if p not in known):
-            match = self.uniqueid.search(Path(path).name)
-            state = FileState(path, found=now, uniqueid=match.group(1) if match else "")
-            pipe.hsetnx(self.store.files, path, state.dump())
-            pipe.zadd(self.store.queue, {path: now}, nx=True)
-        await pipe.execute()
-        if len(found) > len(known):
-            self.wake.set()
-        for path in await self.bus.redis.zrangebyscore(self.store.expire, "-inf", now):
-            state = await self.store.get(path)
-            await self._delete(state or FileState(path))
-            self.log.info("kept long enough: WAV deleted", file=path)
-        late = now - self.settings.recordings_verdict_timeout_s
-        for path in await self.bus.redis.zrangebyscore(self.store.awaiting, "-inf", late):
-            await self._no_verdict(path, now)
-        await self.sender.trim()
-        await self.status.set(**await self.store.counts(), **self.counters)
-
-    async def _no_verdict(self, path: str, now: float) -> None:
-        state = await self.store.get(path)
-        if state is None or state.stage != SENT:
-            await self.bus.redis.zrem(self.store.awaiting, path)
-            return
-        if await self.sender.bridge_holds(state.final_entry):
-            await self.bus.redis.zadd(self.store.awaiting, {path: now})  # Odoo is slow or away: wait more
-            return
-        log = self.log.bind(file=path, key=state.key, sends=state.sends)
-        if state.sends >= self.settings.recordings_max_sends:
-            state.stage, state.reason = REJECTED, f"no verdict from Odoo after {state.sends} sends"
-            await self.store.finish(state, None)
-            log.error("given up: the WAV is kept", error=state.reason)
-            return
-        resend(state, self.spool_file(path).exists())
-        await self.store.put(state)
-        await self.bus.redis.zrem(self.store.awaiting, path)
-        await self.store.enqueue(path, now)
-        log.warning("no verdict while the bridge is done with it: sending again")
-        self.wake.set()
 
     # -- loops ----------------------------------------------------------------------------------------------
 
@@ -290,7 +230,7 @@ class Recordings:
     async def scan(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await self.scan_once()
+                await self.scanner.scan_once()
             except REDIS_DOWN as exc:
                 self.log.warning("Redis unreachable, retrying", error=str(exc))
             await _sleep(self.settings.recordings_scan_interval_s, stop)
