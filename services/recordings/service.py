@@ -149,7 +149,7 @@ class Recordings:
             delay = retry_in
         else:
             state.checks += 1
-            delay = min(self.settings.recordings_settle_s * 2 ** min(state.checks, 10), MAX_BACKOFF_S)
+            delay = min(self.settings.recordings_settle_s * 2 ** min(state.checks - 1, 10), MAX_BACKOFF_S)
         if error:
             log.error("looked at later", error=error, retry_in_s=round(delay, 1))
         await self.store.put(state)
