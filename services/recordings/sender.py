@@ -20,7 +20,7 @@ from services.bus import Bus, encode, keys
 from services.bus.bus import _sleep
 
 from .encode import read_chunk
-from .state import ENCODED, SENT, FileState, Store
+from .state import ENCODED, SENT, WAITING, FileState, Store
 
 BRIDGE_GROUP = "odoo_bridge"  # the group that delivers the stream to Odoo
 VERDICTS = keys.commands("recordings")  # where the bridge answers each summary
@@ -147,6 +147,6 @@ def resend(state: FileState, spool_exists: bool) -> None:
     """Back to sending: from the spool if it is still there, else from the WAV."""
     state.sent, state.final_entry = 0, ""
     if state.status == "ok" and not spool_exists:
-        state.stage = "waiting"
+        state.stage = WAITING
     else:
         state.stage = ENCODED
