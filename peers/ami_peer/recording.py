@@ -4,8 +4,10 @@ The call: `Answer()`, `MixMonitor(<dir>/rec-${UNIQUEID}.wav)`, `Wait(n)`, `Hangu
 call, with all event classes on (shared notes, "Recording with MixMonitor"): `Newchannel > VarSet > Newexten >
 Newstate > DeviceStateChange > Newexten(MixMonitor) > VarSet(MIXMONITOR_FILENAME) > MixMonitorStart > Newexten
 > Newexten > SoftHangupRequest > VarSet x5 > Cdr > Hangup > DeviceStateChange`. No MixMonitorStop comes at
-hangup. VarSet(MIXMONITOR_FILENAME) and MixMonitorStart carry the headers the notes show; the variables of
-the other VarSets are not in the notes (here: one set by the dialplan, and chan_pjsip's RTP statistics).
+hangup. Every event carries the whole channel snapshot: the notes' excerpt of VarSet(MIXMONITOR_FILENAME) and
+MixMonitorStart leaves out ConnectedLine*, Language and AccountCode, which a real Asterisk 22.10.1 sent when
+checked (MixMonitor on a Local channel, 2026-12-01). The variables of the other VarSets are not in the notes
+(here: one set by the dialplan, and chan_pjsip's RTP statistics).
 
 The file: written as Asterisk's `wav` format does, a 44-byte header with both sizes 0 when MixMonitor opens
 it, the samples after it, the sizes filled in when the file closes, a moment after the channel is gone. A call
@@ -49,16 +51,17 @@ def voice_pcm(seconds: float, rate: int = 8000, seed: int = 0) -> bytes:
     return bytes(out[: int(seconds * rate) * 2])
 
 
-def wav_header(rate: int = 8000, data_bytes: int = 0) -> bytes:
-    """The header Asterisk's `wav` format writes: sizes 0 when opening, the real ones when closing."""
-    riff = 36 + data_bytes if data_bytes else 0
+def wav_header(rate: int = 8000, data_bytes: int | None = None) -> bytes:
+    """The header Asterisk's `wav` format writes: both sizes 0 when opening (`data_bytes` None), when closing
+    the RIFF size 36 + the data size (36 for a file closed empty)."""
+    riff = 0 if data_bytes is None else 36 + data_bytes
     return (
         b"RIFF"
         + struct.pack("<I", riff)
         + b"WAVEfmt "
         + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
         + b"data"
-        + struct.pack("<I", data_bytes)
+        + struct.pack("<I", data_bytes or 0)
     )
 
 
@@ -85,22 +88,17 @@ class RecordedCall:
     def path(self) -> Path | None:
         return None if self.directory is None else self.directory / self.file_name
 
-    def _snapshot(self, state: tuple[str, str], priority: int, full: bool = True) -> Pairs:
-        pairs = [
+    def _snapshot(self, state: tuple[str, str], priority: int) -> Pairs:
+        return [
             ("Channel", self.channel),
             ("ChannelState", state[0]),
             ("ChannelStateDesc", state[1]),
             ("CallerIDNum", self.caller),
             ("CallerIDName", "Customer"),
-        ]
-        if full:
-            pairs += [
-                ("ConnectedLineNum", "<unknown>"),
-                ("ConnectedLineName", "<unknown>"),
-                ("Language", "en"),
-                ("AccountCode", ""),
-            ]
-        return pairs + [
+            ("ConnectedLineNum", "<unknown>"),
+            ("ConnectedLineName", "<unknown>"),
+            ("Language", "en"),
+            ("AccountCode", ""),
             ("Context", "from-trunk"),
             ("Exten", self.exten),
             ("Priority", str(priority)),
@@ -118,12 +116,12 @@ class RecordedCall:
             ("AppData", data),
         ]
 
-    def _varset(self, priority: int, variable: str, value: str, full: bool = True) -> Pairs:
+    def _varset(self, priority: int, variable: str, value: str) -> Pairs:
         state = ("6", "Up") if priority > 1 else ("4", "Ring")
         return [
             ("Event", "VarSet"),
             DIALPLAN,
-            *self._snapshot(state, priority, full),
+            *self._snapshot(state, priority),
             ("Variable", variable),
             ("Value", value),
         ]
@@ -144,8 +142,8 @@ class RecordedCall:
                 ("State", "INUSE"),
             ],
             self._newexten(2, "MixMonitor", f"{self.asterisk_dir}/rec-${{UNIQUEID}}.wav"),
-            self._varset(2, "MIXMONITOR_FILENAME", target, full=False),
-            [("Event", "MixMonitorStart"), CALL, *self._snapshot(up, 2, full=False)],
+            self._varset(2, "MIXMONITOR_FILENAME", target),
+            [("Event", "MixMonitorStart"), CALL, *self._snapshot(up, 2)],
         ]
 
     def closing(self) -> list[Pairs]:
@@ -206,17 +204,24 @@ class RecordedCall:
     def events(self) -> list[Pairs]:
         return self.opening() + self.closing()
 
-    def write_open(self) -> int:
-        """The file as it is while the call goes on: header sizes 0, the samples after it."""
+    def write_open(self) -> None:
+        """The file while the call goes on, as a real Asterisk's looked 1.2 s into a call with audio: the
+        header with sizes 0 and nothing after it yet (MixMonitor's writes are buffered)."""
+        assert self.path is not None
+        self.path.write_bytes(wav_header())
+
+    def write_samples(self) -> int:
+        """The buffered samples reach the file (at the close, or when Asterisk dies); their byte count."""
         assert self.path is not None
         data = voice_pcm(self.seconds, seed=int(self.uniqueid.rsplit(".", 1)[1])) if self.audio else b""
-        with open(self.path, "wb") as f:
-            f.write(wav_header() + data)
+        with open(self.path, "ab") as f:
+            f.write(data)
         return len(data)
 
-    def write_close(self, data_bytes: int) -> None:
-        """What `wav_close` does: the sizes in the header (offsets 4 and 40), from the bytes on disk."""
+    def write_close(self) -> None:
+        """What `wav_close` does: the samples flushed, then the sizes in the header (offsets 4 and 40)."""
         assert self.path is not None
+        data_bytes = self.write_samples()
         with open(self.path, "r+b") as f:
             f.seek(4)
             f.write(struct.pack("<I", 36 + data_bytes))
@@ -225,14 +230,19 @@ class RecordedCall:
 
 
 async def play_recorded_call(peer: AmiPeer, call: RecordedCall, close_delay: float = 0.05) -> Path | None:
-    """Send the call's events and, with a directory, write its WAV as Asterisk would, closing it just after
-    the Hangup (MixMonitor's thread closes the file once the channel is gone)."""
+    """Send the call's events and, with a directory, write its WAV as Asterisk would: closed a moment after
+    the Hangup (MixMonitor's thread closes the file once the channel is gone), or, if Asterisk dies
+    (`closes=False`), left with its samples and sizes 0."""
     await peer.replay(call.opening())
-    data_bytes = call.write_open() if call.directory is not None else 0
+    if call.directory is not None:
+        call.write_open()
     await peer.replay(call.closing())
-    if call.directory is not None and call.closes:
+    if call.directory is not None:
         await asyncio.sleep(close_delay)
-        call.write_close(data_bytes)
+        if call.closes:
+            call.write_close()
+        else:
+            call.write_samples()
     return call.path
 
 

@@ -1,10 +1,11 @@
 """A recording's WAV header, and whether the file is finished.
 
 Asterisk's `wav` format writes its 44-byte header with both sizes at 0 when MixMonitor opens the file, and
-fills them in when it closes it (`update_header` in `wav_close`): a header whose data size matches the bytes
-on disk is a closed file. A file whose header still says 0 with audio after it is being written (or Asterisk
-died writing it); a header-only file (44 bytes) is either a call nobody spoke in yet or an empty recording,
-which only the end of its call (the events) or a long silence on disk tells apart.
+fills them in when it closes it (`update_header` in `wav_close`: RIFF size = 36 + data size): a header whose
+data size matches the bytes on disk is a closed file, and a header-only file with RIFF size 36 one closed
+empty. A file whose header still says 0 is being written (or Asterisk died writing it), even at 44 bytes: a
+real Asterisk's file stays there a while with audio flowing (its writes are buffered) and is closed only after
+the channel's Hangup event.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Fault(Enum):
 class Wav:
     size: int  # bytes on disk
     mtime: float
+    riff: int = 0  # the RIFF size field: 0 until Asterisk closes the file, then 36 + the data size
     data_offset: int = 0  # where the samples start
     declared: int = 0  # the data chunk's size field
     channels: int = 1
@@ -57,6 +59,7 @@ def read_header(path: Path) -> Wav:
         return Wav(**base, fault=Fault.INCOMPLETE, why=f"{len(head)} bytes, shorter than a WAV header")
     if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         return Wav(**base, fault=Fault.INVALID, why="not a RIFF/WAVE file")
+    base["riff"] = struct.unpack_from("<I", head, 4)[0]
     pos, fmt = 12, None
     while pos + 8 <= len(head):
         name, length = head[pos : pos + 4], struct.unpack_from("<I", head, pos + 4)[0]
@@ -105,7 +108,13 @@ def judge(wav: Wav, *, ended: bool, now: float, settle_s: float, stale_s: float)
         return Decision(Action.REPORT, "truncated", wav.why) if over else Decision(Action.WAIT)
     present, declared = wav.present, wav.declared
     if declared == 0 and present == 0:
-        return Decision(Action.EMPTY, "empty", "no audio was recorded") if over else Decision(Action.WAIT)
+        # A real Asterisk leaves an open file at 44 bytes a while even with audio flowing (buffered), and
+        # closes it after the Hangup event: only the RIFF size it then writes (36) says it closed empty.
+        if wav.riff and idle >= settle_s:
+            return Decision(Action.EMPTY, "empty", "no audio was recorded")
+        if idle >= stale_s:
+            return Decision(Action.EMPTY, "empty", "no audio was recorded (Asterisk never closed the file)")
+        return Decision(Action.WAIT, retry_in=settle_s - idle if wav.riff else 0.0)
     if declared == 0:
         if idle >= stale_s:
             why = f"Asterisk never completed the header ({present} bytes of audio, sizes still 0)"

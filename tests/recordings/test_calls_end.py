@@ -33,17 +33,25 @@ async def reconnect(stack: Stack) -> None:
     await wait_logged_in(stack.ami)
 
 
+async def ended(stack: Stack, call: RecordedCall) -> bool:
+    assert stack.service is not None
+    return bool((await stack.service.store.link(call.file_name)).get("ended"))
+
+
 async def test_a_new_ami_login_ends_no_recording_but_an_asterisk_restart_ends_them_all(stack: Stack) -> None:
     await stack.start()
     call = await start_silent_call(stack)
     await asyncio.sleep(2.5)  # older than the clocks' slack
     await reconnect(stack)  # the gateway logs in again: FullyBooted, Uptime since the peer started
     await asyncio.sleep(1.0)
-    assert stack.recording(call) is None and await _live(stack, call.uniqueid)
+    assert await _live(stack, call.uniqueid) and not await ended(stack, call)
     stack.ami._started = time.time()  # Asterisk restarted: its next FullyBooted says Uptime 0
     await reconnect(stack)
-    recording = await stack.arrived(call)
-    assert recording.status == "empty" and recording.linkedid == call.uniqueid
+    await eventually(lambda: ended(stack, call))
+    assert not await _live(stack, call.uniqueid)
+    # Its file was never closed (sizes 0): not taken for empty before RECORDINGS_STALE_S.
+    await asyncio.sleep(1.0)
+    assert stack.recording(call) is None
 
 
 async def test_a_mixmonitor_stop_ends_the_recording_before_the_call_ends(stack: Stack) -> None:
@@ -55,7 +63,7 @@ async def test_a_mixmonitor_stop_ends_the_recording_before_the_call_ends(stack: 
         *[(k, v) for k, v in call.opening()[-1] if k not in ("Event", "Privilege")],
     ]
     await stack.ami.replay([stop])
-    call.write_close(0)
+    call.write_close()
     recording = await stack.arrived(call)
     assert recording.status == "empty" and not await _live(stack, call.uniqueid)
 
@@ -63,10 +71,10 @@ async def test_a_mixmonitor_stop_ends_the_recording_before_the_call_ends(stack: 
 async def test_a_silent_call_going_on_is_not_taken_for_an_empty_recording(stack: Stack) -> None:
     await stack.start()
     call = await start_silent_call(stack)
+    await stack.ami.replay([call.closing()[-2]])  # its Hangup: the file is still open (sizes 0) a moment
     await asyncio.sleep(1.5)  # many scans and looks at the file
     assert stack.recording(call) is None
     state = await stack.state(call.file_name)
-    assert state is not None and state.stage == "waiting"
-    await stack.ami.replay(call.closing())
-    call.write_close(0)
+    assert state is not None and state.stage == "waiting" and state.ended
+    call.write_close()  # MixMonitor's thread closes it: RIFF size 36
     assert (await stack.arrived(call)).status == "empty"

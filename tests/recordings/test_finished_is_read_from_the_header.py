@@ -24,7 +24,7 @@ def verdict(path: Path, *, idle: float, ended: bool = False) -> tuple[Action, st
 
 def asterisk_file(path: Path, samples: int, closed: bool) -> Path:
     data = b"\x01\x02" * samples
-    path.write_bytes(wav_header(8000, len(data) if closed else 0) + data)
+    path.write_bytes(wav_header(8000, len(data) if closed else None) + data)
     return path
 
 
@@ -43,12 +43,20 @@ def test_a_file_being_recorded_waits_even_long_after_its_call_ended(tmp_path: Pa
     assert (action, status) == (Action.REPORT, "truncated")
 
 
-def test_a_header_only_file_is_empty_only_once_its_call_ended_or_it_is_stale(tmp_path: Path) -> None:
-    path = asterisk_file(tmp_path / "a.wav", 0, closed=True)
-    assert path.stat().st_size == 44
-    assert verdict(path, idle=600) == (Action.WAIT, "")  # a call in which nobody spoke yet
-    assert verdict(path, idle=SETTLE, ended=True) == (Action.EMPTY, "empty")
-    assert verdict(path, idle=STALE) == (Action.EMPTY, "empty")
+def test_a_header_only_file_is_empty_once_closed_and_not_while_open_even_after_its_hangup(
+    tmp_path: Path,
+) -> None:
+    # A real Asterisk 22: the file of a call with a tone playing was 44 bytes, sizes 0, 1.2 s into the call
+    # (buffered writes), and closed (with its audio) only after the channel's Hangup event.
+    path = asterisk_file(tmp_path / "open.wav", 0, closed=False)
+    assert path.stat().st_size == 44 and read_header(path).riff == 0
+    assert verdict(path, idle=600, ended=True) == (Action.WAIT, "")
+    assert verdict(path, idle=STALE) == (Action.EMPTY, "empty")  # Asterisk died: never closed
+    # Closed empty: update_header wrote RIFF size 36 (as the real Asterisk did for a call without audio).
+    path = asterisk_file(tmp_path / "closed.wav", 0, closed=True)
+    assert read_header(path).riff == 36
+    assert verdict(path, idle=0.5, ended=True) == (Action.WAIT, "")  # settling
+    assert verdict(path, idle=SETTLE) == (Action.EMPTY, "empty")
 
 
 def test_a_file_cut_short_is_truncated_once_nothing_more_comes(tmp_path: Path) -> None:
