@@ -5,29 +5,45 @@
 #   docker run --rm -e SERVICE=odoo_bridge -e REDIS_URL=redis://... pbx-agent python -m services.odoo_bridge
 
 ARG PYTHON_VERSION=3.11
+# The images the two stages start from: the public python images. A Debian bookworm image does too (give
+# both, e.g. a local debootstrap one where no registry is reachable: scripts/podman-stack.sh); python3 then
+# comes from Debian (3.11). Both stages must be of one kind: the venv points at the builder's python.
+ARG BUILDER_IMAGE=python:${PYTHON_VERSION}
+ARG BASE_IMAGE=python:${PYTHON_VERSION}-slim
 
-# ---- builder: wheels for the project and its dependencies, installed into a venv -----------------------
+# ---- builder: the project and its dependencies installed into a venv ------------------------------------
 # The full python image has gcc and headers, in case a dependency has no wheel for this platform.
-FROM python:${PYTHON_VERSION} AS builder
+FROM ${BUILDER_IMAGE} AS builder
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN python -m venv /opt/venv
+# hadolint ignore=DL3008
+RUN command -v python3 >/dev/null \
+    || (apt-get update && apt-get install -y --no-install-recommends python3 python3-venv \
+        && rm -rf /var/lib/apt/lists/*)
+RUN python3 -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 # Only what the package is made of (.dockerignore keeps the rest out of the context as well).
 COPY pyproject.toml ./
+# The dependencies in a layer of their own: a change to the source does not fetch them again.
+RUN python3 -c "import tomllib; \
+        deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; print(*deps, sep='\n')" \
+        >requirements.txt \
+    && pip install -r requirements.txt
 COPY services ./services
 COPY peers ./peers
-RUN pip wheel --wheel-dir /wheels . \
-    && pip install --no-index --find-links /wheels /wheels/*.whl
+# Installed, not linked: the final stage takes the venv alone.
+RUN pip install --no-deps .
 
 # ---- final: slim runtime, no compilers, non-root ----------------------------------------------------------
-FROM python:${PYTHON_VERSION}-slim AS final
+FROM ${BASE_IMAGE} AS final
 # nftables / ipset + iptables: the guard's firewall backends (GUARD_BACKEND). They are runtime tools, not
 # build tools; only the guard uses them (as root, with NET_ADMIN). Versions follow the Debian release.
+# python3: only on a plain Debian base (the python image has its own).
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends nftables ipset iptables \
+    && { command -v python3 >/dev/null || apt-get install -y --no-install-recommends python3; } \
     && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 agent \
     && useradd --system --uid 10001 --gid agent --home-dir /var/lib/pbx-agent --shell /usr/sbin/nologin agent \

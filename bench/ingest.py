@@ -11,7 +11,7 @@ import time
 import redis.asyncio as aioredis
 
 from peers.ami_peer import AmiPeer, demo_calls
-from services.bus import Bus, BusSettings, encode_pairs
+from services.bus import Bus, BusSettings, Keys, close_redis, connect_redis, encode_pairs
 
 from .common import private_redis, service
 
@@ -37,13 +37,19 @@ async def _wait_len(client: aioredis.Redis, key: str, n: int, timeout: float = 1
         await asyncio.sleep(0.005)
 
 
-async def measure_ingest(redis_url: str, events: list[list[tuple[str, str]]]) -> float:
+async def measure_ingest(
+    redis_url: str, events: list[list[tuple[str, str]]], bus_env: dict[str, str] | None = None
+) -> float:
+    """`bus_env`: how the gateway reaches Redis when not by `redis_url` alone (Sentinels, WAIT)."""
     peer = await AmiPeer().start()
     peer.record_sent = False
-    client = aioredis.from_url(redis_url)
-    key = "bench:asterisk1:events"
+    bus_env = bus_env or {"REDIS_URL": redis_url}
+    settings = BusSettings(**{k.lower(): v for k, v in bus_env.items()}, pbx_prefix="bench")
+    client = connect_redis(settings)
+    key = Keys.of(settings).key("events")
+    await client.delete(key)
     env = {
-        "REDIS_URL": redis_url,
+        **bus_env,
         "PBX_PREFIX": "bench",
         "AMI_HOST": "127.0.0.1",
         "AMI_PORT": str(peer.port),
@@ -61,7 +67,7 @@ async def measure_ingest(redis_url: str, events: list[list[tuple[str, str]]]) ->
         await peer.replay(events, drain_every=2000)
         done = await _wait_len(client, key, base + len(events))
     await peer.stop()
-    await client.aclose()
+    await close_redis(client)
     return len(events) / (done - start)
 
 

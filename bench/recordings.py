@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from peers.ami_peer import AmiPeer
-from peers.ami_peer.recording import RecordedCall, voice_pcm, wav_header
+from peers.ami_peer.flows.recording import RecordedCall, voice_pcm, wav_header
 
 from .common import OdooProcess, private_redis, service
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import redis
 
+from services.bus import BusSettings, Keys, connect_redis_sync
+
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 COLORS = ["36", "32", "35", "33", "34", "31", "37", "96", "92"]
@@ -87,7 +89,7 @@ def main() -> int:
     try:
         redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
         try:
-            redis.Redis.from_url(redis_url, socket_timeout=1).ping()
+            connect_redis_sync(BusSettings(redis_url=redis_url), socket_timeout=1).ping()
             print(f"Redis: using {redis_url}")
         except redis.RedisError:
             port = free_port()
@@ -174,8 +176,11 @@ def main() -> int:
         if console and os.environ.get("CONSOLE_DISABLED", "").lower() not in ("yes", "true", "1"):
             wait_port("127.0.0.1", console_port, "the console")
             token = secrets.token_urlsafe(24)
-            client = redis.Redis.from_url(redis_url)
-            key = f"{env['PBX_PREFIX']}:{env['AGENT_SERVER']}:console:token:{token}"
+            settings = BusSettings(
+                redis_url=redis_url, pbx_prefix=env["PBX_PREFIX"], agent_server=env["AGENT_SERVER"]
+            )
+            client = connect_redis_sync(settings)
+            key = Keys.of(settings).key(f"console:token:{token}")
             client.set(
                 key,
                 json.dumps(

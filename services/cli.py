@@ -7,6 +7,7 @@ pbx action Command Command="core show version"
 pbx send conf_sync download      publish a command for a service (commands:<service>)
 pbx dead                         the dead letters, with their errors
 pbx status                       every service's status hash
+pbx doctor                       check the whole chain, one line each; exit 0 ok, 1 warnings, 2 failures
 """
 
 from __future__ import annotations
@@ -137,10 +138,23 @@ async def cmd_dead(bus: Bus, args: argparse.Namespace) -> int:
 
 async def cmd_status(bus: Bus, args: argparse.Namespace) -> int:
     async for key in bus.redis.scan_iter(match=bus.key("status:*")):
-        print(bus.keys.relative(key))
-        for name, value in sorted((await bus.redis.hgetall(key)).items()):
+        fields = await bus.redis.hgetall(key)
+        degraded = fields.get("degraded")
+        print(bus.keys.relative(key) + (f"  DEGRADED: {degraded}" if degraded else ""))
+        for name, value in sorted(fields.items()):
             print(f"  {name}: {value}")
     return 0
+
+
+async def cmd_doctor(bus: Bus, args: argparse.Namespace) -> int:
+    from services.doctor import doctor, exit_code
+    from services.doctor.config import DoctorSettings
+    from services.doctor.run import Limits
+
+    checks = await doctor(bus, DoctorSettings(), Limits(args.events_max_age, args.max_lag))
+    for check in checks:
+        print(check.line(), flush=True)
+    return exit_code(checks)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,6 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     dead = sub.add_parser("dead")
     dead.add_argument("--count", type=int, default=20)
     sub.add_parser("status")
+    doctor = sub.add_parser("doctor")
+    doctor.add_argument(
+        "--events-max-age", type=float, default=3600, help="seconds without an AMI event: WARN"
+    )
+    doctor.add_argument("--max-lag", type=int, default=1000, help="entries a group may be behind: WARN above")
     args = parser.parse_args(argv)
     handler = globals()[f"cmd_{args.cmd}"]
 

@@ -7,6 +7,9 @@ validation. Odoo 17 only knows `tree` for views (its web client already maps an 
 only, models/compat17.py passes the module's own view and action values through the functions below as they
 load (install and upgrade alike).
 
+Odoo 18's form views take the chatter as `<chatter/>`; Odoo 17's web client only knows the older
+`<div class="oe_chatter">` with its fields, so arch_for_17 writes that instead.
+
 Plain Python without Odoo imports, so tests/odoo_module checks it without an Odoo.
 """
 
@@ -18,11 +21,15 @@ import re
 _LIST_TAG = re.compile(r"<(/?)list(?=[\s/>])")
 
 
+_CHATTER = re.compile(r"<chatter\s*/>")
+CHATTER_17 = '<div class="oe_chatter"><field name="message_follower_ids"/><field name="message_ids"/></div>'
+
+
 def arch_for_17(arch):
-    """An arch with every `<list>` element turned into `<tree>`; anything else unchanged."""
+    """An arch with every `<list>` element turned into `<tree>` and `<chatter/>` into Odoo 17's chatter."""
     if not isinstance(arch, str):
         return arch
-    return _LIST_TAG.sub(r"<\1tree", arch)
+    return _CHATTER.sub(CHATTER_17, _LIST_TAG.sub(r"<\1tree", arch))
 
 
 def view_mode_for_17(view_mode):

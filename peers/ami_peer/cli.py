@@ -6,6 +6,8 @@ import shlex
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from .manager import show_user
+
 if TYPE_CHECKING:
     from .server import AmiPeer
 
@@ -32,6 +34,7 @@ COMMANDS = [
     "pjsip reload",
     "sip show peers",
     "manager show connected",
+    "manager show user",
     "database show",
     "reload",
 ]
@@ -123,6 +126,9 @@ class CLI:
             return True, ["Dialplan reloaded." if text.startswith("dialplan") else "Module reloaded."], None
         if text in ("core restart now", "core restart gracefully"):
             return True, [""], self.peer.restart
+        if text.startswith("manager show user "):
+            name = text.removeprefix("manager show user ")
+            return True, show_user(name, self.peer.perms_of(name) if name in self.peer.users else None), None
         if text == "core show help":
             return True, [f"{c:40} -- {c}" for c in COMMANDS], None
         first = text.split(" ")[0] if text else ""

@@ -8,12 +8,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from .flows.parts import uniqueid
+
 Pairs = list[tuple[str, str]]
 _ids = itertools.count(1)
-
-
-def _uniqueid(base: float) -> str:
-    return f"{base:.0f}.{next(_ids)}"
 
 
 def _channel_headers(
@@ -66,7 +64,7 @@ class Call:
 
     def events(self) -> list[Pairs]:
         base = self.start.timestamp()
-        a_uid, b_uid = _uniqueid(base), _uniqueid(base)
+        a_uid, b_uid = uniqueid(base), uniqueid(base)
         a = _channel_headers(
             self.caller_channel,
             4,

@@ -11,35 +11,32 @@ from dataclasses import dataclass, field
 
 from services.ami.codec import FrameParser, Pairs, encode, first
 
+from .actions import Actions, Session
 from .cli import CLI
+from .manager import Perms
 from .scenarios import Call, security_event
 
 log = logging.getLogger("ami_peer")
 BANNER = b"Asterisk Call Manager/11.0.0\r\n"
-ASTERISK_VERSION = "22.10.1"
 
 
 @dataclass
-class Session:
-    writer: asyncio.StreamWriter
-    address: tuple[str, int]
-    user: str = ""
-    events: bool = True
-    id: str = ""
-
-    def send(self, pairs: Iterable[tuple[str, str]]) -> None:
-        if not self.writer.is_closing():
-            self.writer.write(encode(pairs))
-
-
-@dataclass
-class AmiPeer:
+class AmiPeer(Actions):
     host: str = "127.0.0.1"
     port: int = 0
     users: dict[str, str] = field(default_factory=lambda: {"admin": "admin"})
     login_failure_delay: float = 1.0
     restart_downtime: float = 2.0
     tag_events: bool = False  # add `PeerSeq: N` to every event, for exactly-once checks
+    # manager.conf `timestampevents=yes`: `Timestamp: <epoch>.<usec>` on every event.
+    timestamp_events: bool = False
+    # PJSIP endpoints with a contact: an Originate to any other fails (an OriginateResponse Failure).
+    registered: set[str] = field(default_factory=lambda: {"101", "102", "103"})
+    # Dialplan contexts: an Originate into another one is refused at once ("Extension does not exist.").
+    contexts: set[str] = field(default_factory=lambda: {"from-internal", "from-trunk", "demo", "default"})
+    perms: dict[str, Perms] = field(default_factory=dict)  # manager.conf read=/write= per user; absent: all
+    clock_offset: float = 0.0  # seconds Asterisk's clock is ahead of this machine's
+    timezone: str = "UTC"  # Asterisk's local time (STRFTIME, CoreStatus)
 
     def __post_init__(self) -> None:
         self.sessions: list[Session] = []
@@ -95,6 +92,10 @@ class AmiPeer:
     # -- events ---------------------------------------------------------------------------------------------
 
     def emit(self, pairs: Pairs, privilege_filter: str | None = None) -> None:
+        if self.timestamp_events and pairs and pairs[0][0] == "Event":
+            # Asterisk writes it right after Event and Privilege, in its own clock.
+            now = time.time() + self.clock_offset
+            pairs = [*pairs[:2], ("Timestamp", f"{now:.6f}"), *pairs[2:]]
         if self.tag_events:
             pairs = [*pairs, ("PeerSeq", str(next(self._seq)))]
         data = encode(pairs)
@@ -183,7 +184,13 @@ class AmiPeer:
         if handler is None:
             session.send([("Response", "Error"), *aid, ("Message", "Invalid/unknown command")])
             return True
+        if not self.perms_of(session.user).may(lname):
+            session.send([("Response", "Error"), *aid, ("Message", "Permission denied")])
+            return True
         return await handler(session, frame, aid)
+
+    def perms_of(self, user: str) -> Perms:
+        return self.perms.get(user) or Perms()
 
     async def _login(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
         user, secret = first(frame, "Username"), first(frame, "Secret")
@@ -242,163 +249,6 @@ class AmiPeer:
             ]
         )
         return True
-
-    # -- actions, one method each ---------------------------------------------------------------------------
-
-    async def _do_ping(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
-        session.send([("Response", "Success"), *aid, ("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}")])
-        return True
-
-    async def _do_logoff(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
-        session.send([("Response", "Goodbye"), *aid, ("Message", "Thanks for all the fish.")])
-        await session.writer.drain()
-        return False
-
-    async def _do_command(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
-        ok, lines, after = self.cli.run(first(frame, "Command"))
-        session.send(
-            [
-                ("Response", "Success" if ok else "Error"),
-                *aid,
-                ("Message", "Command output follows"),
-                *(("Output", line) for line in (lines or [""])),
-            ]
-        )
-        if after is not None:
-            await session.writer.drain()
-            asyncio.ensure_future(after())
-        return True
-
-    async def _do_reload(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
-        module = first(frame, "Module") or "All"
-        session.send([("Response", "Success"), *aid, ("Message", "Module Reloaded")])
-        self.emit([("Event", "Reload"), ("Privilege", "system,all"), ("Module", module), ("Status", "0")])
-        return True
-
-    async def _do_coresettings(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
-        session.send(
-            [
-                ("Response", "Success"),
-                *aid,
-                ("AMIversion", "11.0.0"),
-                ("AsteriskVersion", ASTERISK_VERSION),
-                ("SystemName", ""),
-                ("CoreMaxCalls", "0"),
-                ("CoreMaxLoadAvg", "0.000000"),
-                ("CoreRunUser", "asterisk"),
-                ("CoreRunGroup", "asterisk"),
-                ("CoreMaxFilehandles", "0"),
-                ("CoreRealTimeEnabled", "No"),
-                ("CoreCDRenabled", "Yes"),
-                ("CoreHTTPenabled", "No"),
-                ("SoundsSearchCustomDir", "No"),
-            ]
-        )
-        return True
-
-    async def _do_corestatus(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
-        started = time.strftime("%Y-%m-%d", time.localtime(self._started))
-        session.send(
-            [
-                ("Response", "Success"),
-                *aid,
-                ("CoreStartupDate", started),
-                ("CoreStartupTime", time.strftime("%H:%M:%S", time.localtime(self._started))),
-                ("CoreReloadDate", started),
-                ("CoreReloadTime", "00:00:00"),
-                ("CoreCurrentCalls", str(len(self.channels))),
-            ]
-        )
-        return True
-
-    async def _do_status(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
-        session.send(
-            [("Response", "Success"), *aid, ("EventList", "start"), ("Message", "Channel status will follow")]
-        )
-        for pairs in self.channels.values():
-            session.send([("Event", "Status"), ("Privilege", "Call"), *pairs, *aid])
-        n = str(len(self.channels))
-        session.send(
-            [("Event", "StatusComplete"), *aid, ("EventList", "Complete"), ("ListItems", n), ("Items", n)]
-        )
-        return True
-
-    async def _do_getconfig(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
-        name = first(frame, "Filename")
-        if name not in self.conf_files:
-            session.send([("Response", "Error"), *aid, ("Message", "Config file not found")])
-            return True
-        out: Pairs = [("Response", "Success"), *aid]
-        for c, (category, lines) in enumerate(self.conf_files[name]):
-            out.append((f"Category-{c:06d}", category))
-            out += [(f"Line-{c:06d}-{n:06d}", line) for n, line in enumerate(lines)]
-        session.send(out)
-        return True
-
-    async def _do_originate(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
-        channel, exten = first(frame, "Channel"), first(frame, "Exten")
-        is_async = first(frame, "Async").lower() in ("true", "yes", "1")
-        if not channel or "999" in channel or "999" in exten:
-            if not is_async:
-                session.send([("Response", "Error"), *aid, ("Message", "Originate failed")])
-                return True
-        if not is_async:
-            session.send([("Response", "Success"), *aid, ("Message", "Originate successfully queued")])
-            asyncio.ensure_future(self._originated(channel, exten, first(frame, "CallerID"), aid, False))
-            return True
-        session.send([("Response", "Success"), *aid, ("Message", "Originate successfully queued")])
-        asyncio.ensure_future(self._originated(channel, exten, first(frame, "CallerID"), aid, True))
-        return True
-
-    async def _originated(self, channel: str, exten: str, callerid: str, aid: Pairs, report: bool) -> None:
-        await asyncio.sleep(0.01)
-        num = callerid.rpartition("<")[2].rstrip(">") or exten
-        call = Call(
-            f"{channel}-{next(self._seq):08x}",
-            num,
-            callerid.partition("<")[0].strip(' "'),
-            f"PJSIP/trunk-{next(self._seq):08x}",
-            exten,
-            talk_s=3,
-        )
-        events = call.events()
-        failed = "999" in channel or "999" in exten
-        uid = first(events[0], "Uniqueid")
-        if report:
-            self.emit(
-                [
-                    ("Event", "OriginateResponse"),
-                    ("Privilege", "call,all"),
-                    *aid,
-                    ("Response", "Failure" if failed else "Success"),
-                    ("Channel", channel),
-                    ("Context", "from-internal"),
-                    ("Exten", exten),
-                    ("Reason", "0" if failed else "4"),
-                    ("Uniqueid", uid),
-                    ("CallerIDNum", num),
-                    ("CallerIDName", ""),
-                ]
-            )
-        if not failed:
-            await self.replay(events)
-
-    async def _do_hangup(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
-        channel = first(frame, "Channel")
-        if channel not in self.channels:
-            session.send([("Response", "Error"), *aid, ("Message", "No such channel")])
-            return True
-        self.channels.pop(channel)
-        session.send([("Response", "Success"), *aid, ("Message", "Channel Hungup")])
-        return True
-
-    async def restart(self) -> None:
-        """`core restart now`: Shutdown event, sockets closed, down for a while, then back."""
-        self.emit(
-            [("Event", "Shutdown"), ("Privilege", "system,all"), ("Shutdown", "Cleanly"), ("Restart", "True")]
-        )
-        await self.drain()
-        await self.refuse_for(self.restart_downtime)
 
 
 def _tv() -> Pairs:

@@ -19,7 +19,16 @@ log = logging.getLogger("odoo_peer")
 DEFAULT_MAP = [
     {"id": i + 1, "event": name, "model": "asterisk_plus.call", "method": "on_ami_events", "conditions": []}
     for i, name in enumerate(
-        ["Newchannel", "Newstate", "DialBegin", "DialEnd", "BridgeEnter", "Hangup", "Cdr"]
+        [
+            "Newchannel",
+            "Newstate",
+            "DialBegin",
+            "DialEnd",
+            "BridgeEnter",
+            "Hangup",
+            "Cdr",
+            "OriginateResponse",
+        ]
     )
 ]
 
@@ -53,6 +62,8 @@ class OdooPeer:
             "initial_update_done": False,
             "sync_at_start": True,
             "events_map": [dict(m) for m in DEFAULT_MAP],
+            "module_version": "18.0.1.1.0",
+            "console_url": "",
         }
     )
     latency: float = 0.0  # seconds added to every call, like a real Odoo round trip
@@ -62,6 +73,9 @@ class OdooPeer:
     keep_alive: bool = True  # False: every answer says `Connection: close` and the connection is closed
     tls: ssl.SSLContext | None = None  # HTTPS, as a hosted Odoo answers
     keep_audio: bool = True  # False: recordings are checked and counted, their MP3 not kept (a long run)
+    # Server records by name -> login of their system account, checked as the module does; None: any name,
+    # any user.
+    servers: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         self.received: list[Received] = []
@@ -73,8 +87,13 @@ class OdooPeer:
         self.recordings = RecordingStore(self.keep_audio)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._serving: set[asyncio.Task] = set()  # one per connection, awaited by stop()
+        self.in_flight = 0  # calls being answered right now
+        self.max_in_flight = 0  # the most calls answered at once so far
+        self.spans: list[tuple[float, float, list[dict[str, Any]]]] = []  # (start, end, items) per delivery
         self.connections = 0  # TCP connections accepted so far
         self.requests = 0  # HTTP requests answered so far
+        self.logins = 0  # successful `common.login` calls so far
         self._uids = {login: n for n, login in enumerate(self.users, start=2)}
 
     @property
@@ -94,6 +113,9 @@ class OdooPeer:
                 writer.close()
             await self._server.wait_closed()
             self._server = None
+        # Let each connection's task see its socket close, so none is left for the loop to cancel at exit.
+        if self._serving:
+            await asyncio.wait(self._serving, timeout=5)
 
     def items(self, model: str | None = None) -> list[dict[str, Any]]:
         return [r.item for r in self.received if model is None or r.model == model]
@@ -101,6 +123,10 @@ class OdooPeer:
     # -- HTTP -----------------------------------------------------------------------------------------------
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._serving.add(task)
+            task.add_done_callback(self._serving.discard)
         self.connections += 1
         self._writers.add(writer)
         try:
@@ -159,7 +185,10 @@ class OdooPeer:
     async def _jsonrpc(self, service: str, method: str, args: list[Any], arrived: float) -> Any:
         if service == "common" and method == "login":
             db, login, password = args
-            return self._uids[login] if db == self.db and self.users.get(login) == password else False
+            if db != self.db or self.users.get(login) != password:
+                return False
+            self.logins += 1
+            return self._uids[login]
         if service == "common" and method == "version":
             return {"server_version": "18.0"}
         if service != "object" or method not in ("execute", "execute_kw"):
@@ -169,20 +198,36 @@ class OdooPeer:
         login = next((lg for lg, u in self._uids.items() if u == uid), None)
         if db != self.db or login is None or self.users.get(login) != password:
             raise OdooError("odoo.exceptions.AccessDenied", "Access Denied")
-        if self.latency:
-            # The latency is the server's time per call from the request's arrival, parsing included.
-            await asyncio.sleep(max(0.0, arrived + self.latency - asyncio.get_running_loop().time()))
-        if self.fail_next > 0:
-            self.fail_next -= 1
-            raise OdooError(
-                "psycopg2.errors.SerializationFailure", "could not serialize access due to concurrent update"
-            )
-        return self._call(model, name, call_args, login)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.latency:
+                # The latency is the server's time per call from the request's arrival, parsing included.
+                await asyncio.sleep(max(0.0, arrived + self.latency - asyncio.get_running_loop().time()))
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                raise OdooError(
+                    "psycopg2.errors.SerializationFailure",
+                    "could not serialize access due to concurrent update",
+                )
+            result = self._call(model, name, call_args, login)
+            if name.startswith("bridge_on_") or name == "on_ami_events":
+                self.spans.append((arrived, asyncio.get_running_loop().time(), call_args[1]))
+            return result
+        finally:
+            self.in_flight -= 1
 
     def _call(self, model: str, method: str, args: list[Any], login: str) -> Any:
         if model == "res.users" and method == "context_get":
             return {"lang": "en_US", "tz": "Europe/Brussels"}
         if model == "asterisk_plus.server" and method == "bridge_get_config":
+            if self.servers is not None:
+                if args[0] not in self.servers:
+                    raise OdooError("odoo.exceptions.UserError", f"No Asterisk server named {args[0]}")
+                if self.servers[args[0]] != login:
+                    raise OdooError(
+                        "odoo.exceptions.AccessError", f"Only the system account of {args[0]} may do this"
+                    )
             return {"server": args[0], **self.config}
         if model == "asterisk_plus.server" and method == "bridge_ping":
             return {"ok": True, "db": self.db, "login": login}
@@ -229,7 +274,14 @@ class OdooPeer:
             self.record.flush()
         if self.verbose:
             kinds = sorted({str(i.get("Event") or i.get("@type")) for i in items})
-            log.info("%s.%s: %d items in one call (%s)", model, method, len(items), ", ".join(kinds))
+            log.info(
+                "%s.%s: %d items in one call (%s), %d calls in flight",
+                model,
+                method,
+                len(items),
+                ", ".join(kinds),
+                self.in_flight,
+            )
         return results
 
     def _recordings(self, method: str, items: list[dict[str, Any]]) -> list[dict[str, str]]:

@@ -28,6 +28,7 @@ class GatewaySettings(BusSettings):
     ami_max_frame_bytes: int = 1_048_576
     gateway_actions_allow: str = DEFAULT_ALLOWED
     gateway_action_timeout_s: float = 10.0
+    gateway_max_action_bytes: int = 65_536
     gateway_flush_batch: int = 1000
     gateway_buffer_max: int = 500_000
 

@@ -14,10 +14,24 @@ from typing import Any
 from panoramisk.actions import Action
 from panoramisk.message import Message
 
-from services.bus import REDIS_DOWN, Bus, Consumer, Entry, Log, StateLog, Status, encode_pairs, expired, keys
+from services.bus import (
+    REDIS_DOWN,
+    Bus,
+    Consumer,
+    Entry,
+    Log,
+    StateLog,
+    Status,
+    encode_pairs,
+    expired,
+    keys,
+    metrics,
+)
 from services.bus.bus import _sleep
 from services.bus.entry import parse_iso
 
+from . import originate
+from .checks import Refused, check_action
 from .config import GatewaySettings
 from .connection import AmiConnection, FastAMIProtocol, Pairs
 
@@ -54,6 +68,11 @@ class Gateway:
             secret=settings.ami_secret,
             loop=asyncio.get_running_loop(),
             log=logging.getLogger("ami_gateway.panoramisk"),
+        )
+        metrics.AMI_CONNECTED.watch(self, lambda g: g.ami.ready, server=bus.server)
+        metrics.GATEWAY_BUFFERED.watch(self, lambda g: len(g.buffer), server=bus.server)
+        metrics.GATEWAY_DROPPED.watch(
+            self, lambda g: int(g.status.fields.get("dropped", "0")) + g.dropped, server=bus.server
         )
 
     # -- the AMI side (called by the connection) ------------------------------------------------------------
@@ -271,26 +290,22 @@ class Gateway:
         await self.bus.reply(request, headers, ok=ok, error=error, payload=events, **extra)
 
     async def _run(self, request: Entry, log: Log) -> tuple[bool, str, dict[str, Any], Any]:
-        name = request.get("Action")
-        if not name:
-            return self._refuse(log, "malformed request: no Action header")
-        if name.lower() not in self.allowed:
-            return self._refuse(log, f"action {name} is not allowed (GATEWAY_ACTIONS_ALLOW)")
+        try:
+            name, headers = check_action(
+                request.headers, self.allowed, self.settings.gateway_max_action_bytes
+            )
+        except Refused as exc:
+            return self._refuse(log, str(exc))
         if expired(request):
             return self._refuse(
                 log, f"deadline {request.meta.get('deadline')} passed before {name} could run"
             )
-        headers: dict[str, Any] = {}
-        for header, value in request.headers.items():
-            values = value if isinstance(value, list) else [value]
-            if any("\r" in v or "\n" in v for v in values):
-                return self._refuse(log, f"malformed request: header {header} holds a line break")
-            if header.lower() != "actionid":
-                headers[header] = value
         if not self.ami.ready:
             reason = self.status.fields.get("reason") or "not connected"
             return self._refuse(log, f"AMI not connected ({reason}); {name} was not sent")
         timeout = self.settings.gateway_action_timeout_s
+        if name.lower() == "originate":
+            timeout = originate.wait_s(headers, timeout)
         deadline = request.meta.get("deadline")
         if deadline:
             try:
@@ -311,8 +326,14 @@ class Gateway:
         ok = bool(head.success)
         error = "" if ok else (head.get("Message") or f"{name} failed")
         events = [_headers(m) for m in items] if items is not None else None
-        log.info("action done", action=name, ok=ok, items=len(events or ()), ms=ms)
-        return ok, error, _headers(head), events
+        reply = _headers(head)
+        if ok and name.lower() == "originate" and (failed := originate.failure(events)):
+            # Queued is not started: the OriginateResponse that followed says the call never began.
+            ok, error = False, failed[0]
+            reply.update(failed[1])
+        said = {"error": error} if error else {}
+        log.info("action done", action=name, ok=ok, items=len(events or ()), ms=ms, **said)
+        return ok, error, reply, events
 
     def _refuse(self, log: Log, error: str) -> tuple[bool, str, dict[str, Any], Any]:
         log.warning("action refused", error=error)

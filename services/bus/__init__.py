@@ -3,9 +3,10 @@
 Every service uses this and nothing else to talk to the others (docs/bus-contract.md).
 """
 
-from . import keys
-from .bus import REDIS_DOWN, Bus, connect_redis, wait_for_redis
+from . import keys, metrics
+from .bus import REDIS_DOWN, Bus, wait_for_redis
 from .config import BusSettings
+from .connect import close_redis, connect_redis, connect_redis_sync
 from .consumer import Consumer, Handler, Outcome
 from .entry import Entry, decode, encode, encode_pairs, now_iso, parse_iso
 from .keys import Keys
@@ -28,13 +29,16 @@ __all__ = [
     "Requester",
     "StateLog",
     "Status",
+    "close_redis",
     "connect_redis",
+    "connect_redis_sync",
     "deadline_after",
     "decode",
     "encode",
     "encode_pairs",
     "expired",
     "keys",
+    "metrics",
     "new_request_id",
     "now_iso",
     "parse_iso",

@@ -3,47 +3,66 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+from redis.exceptions import (
+    AskError,
+    ClusterDownError,
+    MovedError,
+    SlotNotCoveredError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from . import metrics
 from .config import BusSettings
+from .connect import close_redis, connect_redis
 from .entry import Entry, HeaderInput, encode, now_iso
 from .keys import Keys
+from .log import Log, StateLog
 
-# What "Redis is away" looks like to redis-py: reconnect and try again, nothing else.
-REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
-
-
-def connect_redis(url: str) -> aioredis.Redis:
-    return aioredis.from_url(
-        url,
-        decode_responses=True,
-        socket_keepalive=True,
-        socket_connect_timeout=5,
-        health_check_interval=15,
-        # A pooled connection found dead after a Redis restart is replaced and the command sent again.
-        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
-    )
+# What "Redis is away" looks like to redis-py: reconnect and try again, nothing else. On a cluster, also a
+# cluster without a master for a slot (failing over) or a slot in the middle of a move.
+REDIS_DOWN = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,
+    OSError,
+    ClusterDownError,
+    TryAgainError,
+    SlotNotCoveredError,
+)
 
 
 class Bus:
     def __init__(self, settings: BusSettings, redis: aioredis.Redis | None = None) -> None:
         self.settings = settings
-        self.redis = redis or connect_redis(settings.redis_url)
-        self.keys = Keys(settings.pbx_prefix, settings.agent_server)
+        self.redis = redis or connect_redis(settings)
+        self.keys = Keys.of(settings)
         self.server = settings.agent_server
+        self.cluster = settings.redis_cluster
         self._maxlen: dict[str, int] = {}
+        self.wait_replicas = settings.bus_wait_replicas
+        # Writes a WAIT did not see on enough replicas in time (they may be lost if the master dies now).
+        self.unreplicated = 0
+        self._replication = StateLog(Log("bus", server=self.server), "replicas")
+        self._out: dict[str, Any] = {}  # stream label -> its pbx_entries_out counter
+
+    def count_out(self, stream: str, n: int = 1) -> None:
+        label = metrics.stream_label(stream)
+        counter = self._out.get(label)
+        if counter is None:
+            counter = self._out[label] = metrics.ENTRIES_OUT.labels(self.server, label)
+        counter.inc(n)
 
     async def close(self) -> None:
-        await self.redis.aclose()
+        await close_redis(self.redis)
 
     def key(self, stream: str) -> str:
         return self.keys.key(stream)
@@ -68,7 +87,10 @@ class Bus:
         if payload is not None:
             meta["json"] = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
         fields = encode(headers, **self.envelope(type, **meta))
-        return await self.redis.xadd(self.key(stream), fields, maxlen=self.maxlen(stream), approximate=True)
+        key, maxlen = self.key(stream), self.maxlen(stream)
+        entry_id = await self.redis.xadd(key, fields, maxlen=maxlen, approximate=True)
+        self.count_out(stream)
+        return entry_id
 
     async def publish_fields(self, stream: str, batch: Iterable[Mapping[str, str]]) -> list[str]:
         """XADD already-encoded entries in one pipelined round trip, in order."""
@@ -80,7 +102,10 @@ class Bus:
         The commands are packed here rather than by redis-py's pipeline, which spends most of its time
         building each argument: this is the gateway's hot path, three times faster this way.
         """
+        if self.cluster:
+            items = list(items)
         heads: dict[str, str] = {}
+        counts: dict[str, int] = {}
         parts: list[str] = []
         add = parts.append
         names = _NAME_BULKS
@@ -93,6 +118,8 @@ class Bus:
                     f"$4\r\nXADD\r\n${_blen(key)}\r\n{key}\r\n$6\r\nMAXLEN\r\n$1\r\n~\r\n"
                     f"${len(maxlen)}\r\n{maxlen}\r\n$1\r\n*\r\n"
                 )
+                counts[stream] = 0
+            counts[stream] += 1
             add(f"*{6 + 2 * len(fields)}\r\n")
             add(head)
             for name, value in fields.items():
@@ -107,17 +134,90 @@ class Bus:
             count += 1
         if not count:
             return []
+        replies = count
+        if self.wait_replicas:
+            # On the connection that wrote: WAIT counts the replicas that have this client's writes.
+            wait = (str(self.wait_replicas), str(self.settings.bus_wait_timeout_ms))
+            add("*3\r\n$4\r\nWAIT\r\n" + "".join(f"${len(a)}\r\n{a}\r\n" for a in wait))
+            replies += 1
         data = "".join(parts).encode()
+        if self.cluster:
+            ids = await self._publish_cluster(items, data, count)
+            self._count_many(counts)
+            return ids
         try:
-            ids = await self._send_packed(data, count)
+            ids = await self._send_packed(data, replies)
         except REDIS_DOWN:
             # Most often a pooled connection that died with a Redis restart: one more try on a fresh one.
             # If the first try had reached Redis, entries are doubled; their `@id` lets readers drop them.
-            ids = await self._send_packed(data, count)
+            ids = await self._send_packed(data, replies)
         for reply in ids:
             if isinstance(reply, Exception):
                 raise reply
+        if self.wait_replicas:
+            self._replicated(ids.pop(), count)
+        self._count_many(counts)
         return ids
+
+    def _count_many(self, counts: dict[str, int]) -> None:
+        for stream, n in counts.items():
+            self.count_out(stream, n)
+
+    def _replicated(self, replicas: int, count: int) -> None:
+        if replicas >= self.wait_replicas:
+            self._replication.set("confirm the writes")
+            return
+        # Kept, not written again: a second copy would double every entry the replica does have. Redis's
+        # WAIT guarantees nothing more; the log says the bus now runs without the replica's safety.
+        self.unreplicated += count
+        self._replication.set(
+            "did not confirm the writes in time",
+            logging.WARNING,
+            wanted=self.wait_replicas,
+            confirmed=replicas,
+            timeout_ms=self.settings.bus_wait_timeout_ms,
+        )
+
+    async def _publish_cluster(
+        self, items: list[tuple[str, Mapping[str, str]]], data: bytes, count: int
+    ) -> list[str]:
+        """One server's keys share a slot: the packed commands go to the node that holds it, as on a single
+        Redis. When the cluster moved the slot (resharding, a failover), redis-py's cluster pipeline, which
+        follows redirections, writes the batch once its map of the slots is made again."""
+        cluster = self.redis
+        await cluster.initialize()
+        node = cluster.get_node_from_key(self.key(items[0][0]))
+        conn = node.acquire_connection()
+        try:
+            await conn.send_packed_command(data, check_health=True)
+            return [await conn.read_response() for _ in range(count)]
+        except (MovedError, AskError, *REDIS_DOWN) as exc:
+            await conn.disconnect()
+            with contextlib.suppress(*REDIS_DOWN):
+                await cluster.nodes_manager.initialize()
+            if not isinstance(exc, (MovedError, AskError)):
+                raise
+            # Entries written before the redirection are written again: their `@id` tells them apart.
+            pipe = cluster.pipeline(transaction=False)
+            for stream, fields in items:
+                pipe.xadd(self.key(stream), dict(fields), maxlen=self.maxlen(stream), approximate=True)
+            return await pipe.execute()
+        except BaseException:
+            await conn.disconnect()
+            raise
+        finally:
+            node.release(conn)
+
+    async def ack(self, stream_key: str, group: str, ids: list[str]) -> None:
+        """XACK, and with BUS_WAIT_REPLICAS, WAIT for the replicas on the same connection."""
+        if not self.wait_replicas:
+            await self.redis.xack(stream_key, group, *ids)
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.xack(stream_key, group, *ids)
+        pipe.execute_command("WAIT", self.wait_replicas, self.settings.bus_wait_timeout_ms)
+        _, replicas = await pipe.execute()
+        self._replicated(replicas, len(ids))
 
     async def _send_packed(self, data: bytes, count: int) -> list[Any]:
         pool = self.redis.connection_pool
@@ -159,10 +259,12 @@ class Bus:
         key = self.key(request.reply_to)
         pipe = self.redis.pipeline(transaction=False)
         pipe.xadd(key, fields, maxlen=self.maxlen(request.reply_to), approximate=True)
+        # Only a per-requester stream expires; a shared one (`to_odoo`) lives on with its readers.
         if request.reply_to.startswith("replies:"):
             pipe.expire(key, self.settings.bus_reply_ttl_s)
-        entry_id, _ = await pipe.execute()
-        return entry_id
+        results = await pipe.execute()
+        self.count_out(request.reply_to)
+        return results[0]
 
 
 # Field names repeat from entry to entry (AMI header names): their RESP form is made once. Bounded, since a
@@ -177,13 +279,14 @@ def _blen(text: str) -> int:
 
 async def wait_for_redis(bus: Bus, stop: asyncio.Event | None = None, max_delay: float = 10.0) -> None:
     """Block until Redis answers PING, backing off; logs only when the state changes."""
-    from .log import Log, StateLog
-
     state = StateLog(Log("bus", server=bus.server), "redis")
     delay = 0.1
     while stop is None or not stop.is_set():
         try:
             await bus.redis.ping()
+            if not bus.cluster and (await bus.redis.info("cluster")).get("cluster_enabled"):
+                # Without the hash tag the server's keys would scatter over the slots: refuse, say why.
+                raise RuntimeError(f"{bus.settings.redis_url} is a Redis Cluster node: set REDIS_CLUSTER=yes")
             state.set("connected")
             return
         except REDIS_DOWN as exc:

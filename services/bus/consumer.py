@@ -15,9 +15,11 @@ import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from redis.exceptions import ResponseError
 
+from . import metrics
 from .bus import REDIS_DOWN, Bus, _sleep
 from .entry import Entry, now_iso
 from .keys import DEAD
@@ -47,6 +49,26 @@ class Counters:
     retried: int = 0
     dead: int = 0
     claimed: int = 0
+
+
+@dataclass
+class _Figures:
+    """The Prometheus counters of one stream of one group (made once: `labels()` is a lookup)."""
+
+    handled: Any
+    retried: Any
+    dead: Any
+    claimed: Any
+
+    @classmethod
+    def of(cls, server: str, stream: str, group: str) -> _Figures:
+        labels = (server, metrics.stream_label(stream), group)
+        return cls(
+            metrics.ENTRIES_IN.labels(*labels),
+            metrics.ENTRIES_RETRIED.labels(*labels),
+            metrics.ENTRIES_DEAD.labels(*labels),
+            metrics.ENTRIES_CLAIMED.labels(*labels),
+        )
 
 
 class Consumer:
@@ -82,6 +104,9 @@ class Consumer:
         self._claim_cursor = {key: "0-0" for key in self._keys}
         self._next_claim = 0.0
         self._redis_state = StateLog(self.log, "redis")
+        self._figures = {stream: _Figures.of(bus.server, stream, group) for stream in self.handlers}
+        for key, stream in self._keys.items():
+            metrics.track_group(bus.server, key, stream, group)
 
     async def ensure_groups(self) -> None:
         for key in self._keys:
@@ -159,6 +184,7 @@ class Consumer:
                 )
             if claimed:
                 self.counters.claimed += len(claimed)
+                self._figures[stream].claimed.inc(len(claimed))
                 self.log.info("claimed stale entries", stream=stream, count=len(claimed), first=claimed[0][0])
                 failed |= await self._handle(stream, claimed)
         return failed
@@ -200,8 +226,9 @@ class Consumer:
             outcome = Outcome(retry={e.id: error for e in entries})
         done = [e.id for e in entries if e.id not in outcome.retry and e.id not in outcome.reject]
         if done:
-            await self.bus.redis.xack(key, self.group, *done)
+            await self.bus.ack(key, self.group, done)
             self.counters.handled += len(done)
+            self._figures[stream].handled.inc(len(done))
         dead = dict(outcome.reject)
         retry = {i: err for i, err in outcome.retry.items() if i not in dead}
         deliveries: dict[str, int] = {}
@@ -217,6 +244,7 @@ class Consumer:
                 key, stream, [(by_id[i], err, deliveries.get(i, 0)) for i, err in dead.items()]
             )
         self.counters.retried += len(retry)
+        self._figures[stream].retried.inc(len(retry))
         return bool(retry)
 
     async def _deliveries(self, key: str, ids: list[str]) -> dict[str, int]:
@@ -245,6 +273,8 @@ class Consumer:
             pipe.xack(key, self.group, entry.id)
         await pipe.execute()
         self.counters.dead += len(items)
+        self._figures[stream].dead.inc(len(items))
+        self.bus.count_out(DEAD, len(items))
         for entry, error, deliveries in items:
             self.log.error(
                 "entry dead-lettered", stream=stream, entry=entry.id, deliveries=deliveries, error=error

@@ -1,7 +1,8 @@
 """Health check for containers: `python -m services.bus.health <service> [--max-age 30]`.
 
-Exit 0 when the service's status hash is fresh and says ready (the service itself decides what ready means:
-Redis plus, for the gateway, AMI; for the bridge, Odoo). Exit 1 with the reason otherwise.
+Exit 0 when the service's status hash is fresh, says ready (the service itself decides what ready means:
+Redis plus, for the gateway, AMI; for the bridge, Odoo) and says nothing under `degraded` (the guard: bans do
+not reach the firewall). Exit 1 with the reason otherwise.
 """
 
 from __future__ import annotations
@@ -12,16 +13,15 @@ import sys
 import redis
 
 from .config import BusSettings
+from .connect import connect_redis_sync
 from .keys import Keys, status
 from .status import seconds_since_update
 
 
 def check(settings: BusSettings, service: str, max_age: float) -> tuple[bool, str]:
-    key = Keys(settings.pbx_prefix, settings.agent_server).key(status(service))
+    key = Keys.of(settings).key(status(service))
     try:
-        fields = redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=3).hgetall(
-            key
-        )
+        fields = connect_redis_sync(settings, socket_timeout=3).hgetall(key)
     except redis.RedisError as exc:
         return False, f"redis unreachable: {exc}"
     if not fields:
@@ -31,6 +31,8 @@ def check(settings: BusSettings, service: str, max_age: float) -> tuple[bool, st
         return False, f"status is {age:.0f} s old: the service is not running"
     if fields.get("ready") != "1":
         return False, f"not ready: {fields.get('reason') or 'starting'}"
+    if fields.get("degraded"):
+        return False, f"degraded: {fields['degraded']}"
     return True, "ready"
 
 

@@ -1,8 +1,14 @@
-"""Redis key names: everything of one Asterisk server under `<prefix>:<server>:`."""
+"""Redis key names: everything of one Asterisk server under `<prefix>:<server>:`.
+
+On a Redis Cluster the server is a hash tag, `<prefix>:{<server>}:`: all keys of one server share one slot,
+so a consumer reads all its streams in one XREADGROUP and a transaction spans them, while the servers spread
+across the cluster's nodes. A single Redis or Sentinel keeps the plain form (no migration, readable keys).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 EVENTS = "events"
 SECURITY = "security"
@@ -28,9 +34,16 @@ def status(service: str) -> str:
 class Keys:
     prefix: str
     server: str
+    cluster: bool = False
+
+    @classmethod
+    def of(cls, settings: Any) -> Keys:
+        return cls(settings.pbx_prefix, settings.agent_server, settings.redis_cluster)
 
     @property
     def base(self) -> str:
+        if self.cluster:
+            return f"{self.prefix}:{{{self.server}}}:"
         return f"{self.prefix}:{self.server}:"
 
     def key(self, name: str) -> str:

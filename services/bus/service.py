@@ -51,15 +51,22 @@ class _Service(Protocol):
 
 
 def serve(name: str, settings_type: Callable[[], Any], service_type: Callable[[Any, Any], _Service]) -> None:
-    """A service's whole `__main__`: settings from the environment, Redis reached, its loop until stopped."""
+    """A service's whole `__main__`: settings from the environment, its metrics served, Redis reached, its
+    loop until stopped."""
     from .bus import Bus, wait_for_redis
+    from .exporter import Metrics
 
     async def main(stop: asyncio.Event) -> None:
         settings = settings_type()
         bus = Bus(settings)
-        await wait_for_redis(bus, stop)
-        if not stop.is_set():
-            await service_type(settings, bus).run(stop)
+        # Before Redis answers: a scrape then says so (pbx_redis_up 0) instead of finding nobody.
+        metrics = await Metrics.start(name, settings, bus)
+        try:
+            await wait_for_redis(bus, stop)
+            if not stop.is_set():
+                await service_type(settings, bus).run(stop)
+        finally:
+            await metrics.close()
         await bus.close()
 
     run(name, main, settings_type().log_level)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -9,6 +10,9 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from .directives import DirectiveRefused, check_directives
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*\.conf$")
 
@@ -30,11 +34,49 @@ def check_name(name: str) -> None:
         raise ConfError(f"refused file name {name!r}: only plain names ending in .conf")
 
 
-def check_upload(files: list[dict], max_bytes: int) -> list[ConfFile]:
+@dataclass(frozen=True)
+class Rules:
+    """What one upload may hold (the CONF_* settings)."""
+
+    max_bytes: int = 1_048_576
+    max_files: int = 500
+    max_total_bytes: int = 8_388_608
+    allow_exec: bool = False
+    allow_include_outside: bool = False
+    # The conf directory as configured and as resolved: an #include may name either.
+    conf_dirs: tuple[str, ...] = ("/etc/asterisk",)
+
+
+def parse_upload(raw: str | None) -> tuple[Any, bool]:
+    """(files, reload) from an upload command's `@json`; ConfError saying what is wrong with it."""
+    if not raw:
+        raise ConfError("malformed upload: no payload (@json)")
+    try:
+        payload = json.loads(raw)
+    except ValueError as exc:
+        raise ConfError(f"malformed upload: the payload is not JSON ({exc})") from exc
+    if not isinstance(payload, dict):
+        raise ConfError(f"malformed upload: the payload must be an object, not {type(payload).__name__}")
+    if "files" not in payload:
+        raise ConfError("malformed upload: no files")
+    reload = payload.get("reload", True)
+    if not isinstance(reload, bool):
+        raise ConfError(f"malformed upload: reload must be true or false, not {reload!r}")
+    return payload["files"], reload
+
+
+def check_upload(files: Any, rules: Rules) -> list[ConfFile]:
     """Every file valid, or ConfError naming the first bad one (then nothing at all is written)."""
+    if not isinstance(files, list):
+        raise ConfError(f"malformed upload: files must be a list, not {type(files).__name__}")
+    if len(files) > rules.max_files:
+        raise ConfError(f"{len(files)} files in one upload, at most {rules.max_files} (CONF_MAX_FILES)")
     checked: list[ConfFile] = []
     seen: set[str] = set()
-    for raw in files:
+    total = 0
+    for n, raw in enumerate(files, 1):
+        if not isinstance(raw, dict):
+            raise ConfError(f"malformed upload: file {n} must be an object with name and content")
         name, content = raw.get("name"), raw.get("content")
         check_name(name)
         if name in seen:
@@ -43,12 +85,21 @@ def check_upload(files: list[dict], max_bytes: int) -> list[ConfFile]:
         if not isinstance(content, str):
             raise ConfError(f"{name}: content must be text")
         size = len(content.encode("utf-8", "surrogatepass"))
-        if size > max_bytes:
-            raise ConfError(f"{name}: {size} bytes is over the limit of {max_bytes} (CONF_MAX_BYTES)")
+        if size > rules.max_bytes:
+            raise ConfError(f"{name}: {size} bytes is over the limit of {rules.max_bytes} (CONF_MAX_BYTES)")
+        total += size
+        if total > rules.max_total_bytes:
+            raise ConfError(
+                f"the upload is over {rules.max_total_bytes} bytes in all (CONF_MAX_UPLOAD_BYTES)"
+            )
         try:
             content.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise ConfError(f"{name}: not valid UTF-8 text") from exc
+        try:
+            check_directives(name, content, rules.conf_dirs, rules.allow_exec, rules.allow_include_outside)
+        except DirectiveRefused as exc:
+            raise ConfError(str(exc)) from exc
         checked.append(ConfFile(name, content))
     return checked
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from typing import Any
 
@@ -21,7 +22,7 @@ from services.bus import (
 from services.bus.bus import _sleep
 
 from .config import ConfSyncSettings
-from .files import ConfDir, ConfError, ConfFile, check_upload
+from .files import ConfDir, ConfError, ConfFile, Rules, check_upload, parse_upload
 
 GROUP = "conf_sync"
 
@@ -35,6 +36,15 @@ class ConfSync:
             settings.conf_backup_dir,
             settings.conf_backup_keep,
             settings.conf_max_bytes,
+        )
+        configured = os.path.normpath(os.path.abspath(settings.asterisk_conf_dir))
+        self.rules = Rules(
+            max_bytes=settings.conf_max_bytes,
+            max_files=settings.conf_max_files,
+            max_total_bytes=settings.conf_max_upload_bytes,
+            allow_exec=settings.conf_allow_exec,
+            allow_include_outside=settings.conf_allow_include_outside,
+            conf_dirs=tuple(dict.fromkeys((configured, str(self.dir.root)))),
         )
         self.log = Log("conf_sync", server=bus.server, dir=str(self.dir.root))
         self.status = Status(bus, "conf_sync")
@@ -58,8 +68,8 @@ class ConfSync:
         self.log.info("files sent to Odoo", count=len(files), mode=mode)
         return len(files)
 
-    async def write_from_odoo(self, raw_files: list[dict[str, Any]], reload: bool) -> tuple[list[str], str]:
-        files = check_upload(raw_files, self.settings.conf_max_bytes)  # all valid, or nothing written
+    async def write_from_odoo(self, raw_files: Any, reload: bool) -> tuple[list[str], str]:
+        files = check_upload(raw_files, self.rules)  # all valid, or nothing written
         changed = []
         for f in files:
             if await asyncio.to_thread(self.dir.write, f):
@@ -86,10 +96,8 @@ class ConfSync:
             async with self.lock:
                 try:
                     if entry.type == "upload":
-                        payload = entry.json() or {}
-                        changed, reloaded = await self.write_from_odoo(
-                            payload.get("files") or [], bool(payload.get("reload", True))
-                        )
+                        files, reload = parse_upload(entry.meta.get("json"))
+                        changed, reloaded = await self.write_from_odoo(files, reload)
                         summary = f"{len(changed)} file(s) changed on Asterisk" + (
                             f"; {reloaded}" if reloaded else ""
                         )
@@ -110,6 +118,7 @@ class ConfSync:
         return Outcome()
 
     async def _result(self, request: Entry, ok: bool, message: str) -> None:
+        # Odoo shows it to the user who asked (@uid); a requester with a stream of its own gets it there too.
         await self.bus.publish(
             keys.TO_ODOO,
             {"Message": message},
@@ -119,6 +128,8 @@ class ConfSync:
             request_type=request.type,
             **_who(request),
         )
+        if request.reply_to.startswith("replies:"):
+            await self.bus.reply(request, {"Message": message}, ok=ok, error="" if ok else message)
 
     async def handle_events(self, batch: list[Entry]) -> None:
         # The agent's own start and the gateway's first login come together: one sync covers both.

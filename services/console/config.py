@@ -6,6 +6,8 @@ from pydantic import field_validator
 
 from services.bus import BusSettings
 
+from .web import parse_public_origins
+
 
 class ConsoleSettings(BusSettings):
     console_disabled: bool = False
@@ -13,11 +15,17 @@ class ConsoleSettings(BusSettings):
     console_port: int = 48001
     # Proxies whose X-Forwarded-Proto/-For are believed (uvicorn's forwarded_allow_ips); "*" trusts any.
     console_forwarded_allow_ips: str = "127.0.0.1"
+    # Origins a browser shows for the console behind a proxy that rewrites Host (https://pbx.example.com);
+    # the console's own origin (Host header and scheme) is always allowed.
+    console_public_origin: str = ""
     console_session_ttl_s: int = 3600
     console_command_timeout_s: float = 10.0
     console_max_command: int = 1000
     console_rate_per_s: float = 2.0
     console_rate_burst: int = 10
+    # Every WebSocket message (commands, completions, event filters, junk) counts against this one.
+    console_message_rate_per_s: float = 20.0
+    console_message_burst: int = 40
     console_events_per_s: int = 100
     console_history: int = 200
 
@@ -28,3 +36,12 @@ class ConsoleSettings(BusSettings):
         if isinstance(value, str):
             return value.strip().lower() in ("yes", "y", "true", "1", "on")
         return value
+
+    @field_validator("console_public_origin")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        parse_public_origins(value)  # refuse a bad value at start, not at the first WebSocket
+        return value
+
+    def public_origins(self) -> tuple[str, ...]:
+        return parse_public_origins(self.console_public_origin)

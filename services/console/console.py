@@ -8,7 +8,6 @@ import html
 import json
 import os
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,20 +16,26 @@ import uvicorn
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from services.bus import REDIS_DOWN, Bus, Entry, Log, Requester, RequestTimeout, Status, keys, new_request_id
-from services.bus.status import seconds_since_update
+from services.bus import REDIS_DOWN, Bus, Log, Requester, Status, keys, metrics, new_request_id
 
+from .asterisk import Asterisk
 from .config import ConsoleSettings
+from .pane import EventPane
 from .sessions import COOKIE, RateLimit, Session, Sessions, check_command
+from .web import SecurityHeaders, allowed_origins, origin_allowed
 
-PAGE = (Path(__file__).parent / "static" / "index.html").read_text()
+STATIC = Path(__file__).parent / "static"
+PAGE = (STATIC / "index.html").read_text()
+ASSETS = {
+    "console.js": ((STATIC / "console.js").read_text(), "text/javascript; charset=utf-8"),
+    "console.css": ((STATIC / "console.css").read_text(), "text/css; charset=utf-8"),
+}
 NOT_AUTHORIZED = (
     "<!doctype html><title>Not authorized</title><h1>Not authorized</h1>"
     "<p>Open the console from the Asterisk Server form in Odoo (button <b>Console</b>).</p>"
 )
-COMPLETE_EOF = "_EOF_"  # Asterisk's AST_CLI_COMPLETE_EOF, the end of a match list
-GATEWAY_STALE_S = 30.0
 OUTPUT_TO_ODOO = 65536  # characters of a command's output kept in Odoo's history
+WS_MAX_BYTES = 65536  # one WebSocket message from the page (a command is at most CONSOLE_MAX_COMMAND)
 
 
 class _Server(uvicorn.Server):
@@ -40,51 +45,23 @@ class _Server(uvicorn.Server):
         yield
 
 
-def completion_word(line: str) -> str:
-    """The word being completed: the last one, or "" after a space (Asterisk's own convention)."""
-    return "" if not line or line.endswith(" ") else line.split()[-1]
-
-
-def cli_quote(text: str) -> str:
-    """One argument for the Asterisk CLI parser: double quotes and backslashes, not shell quoting."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def parse_matches(output: str) -> tuple[str, list[str]]:
-    """`_command matchesarray` output: the common prefix, then every match, then `_EOF_`.
-
-    An empty common prefix shows as a leading space, which a line-trimming transport may have eaten: the
-    first word is the prefix only if every other word starts with it.
-    """
-    words = output.strip("\r\n").split(" ")
-    words = (
-        [w for w in words[: words.index(COMPLETE_EOF)] if w]
-        if COMPLETE_EOF in words
-        else [w for w in words if w]
-    )
-    if output.startswith(" "):
-        return "", words
-    if len(words) > 1 and all(w.startswith(words[0]) for w in words[1:]):
-        return words[0], words[1:]
-    if len(words) == 1:
-        return words[0], words
-    return "", words
-
-
 class Console:
     def __init__(self, settings: ConsoleSettings, bus: Bus) -> None:
         self.settings = settings
         self.bus = bus
         self.sessions = Sessions(bus, settings.console_session_ttl_s)
         self.requester = Requester(bus, f"console-{socket.gethostname()}-{os.getpid()}")
+        self.asterisk = Asterisk(bus, self.requester, settings.console_command_timeout_s)
         self.status = Status(bus, "console")
         self.log = Log("console", server=bus.server)
+        self.public_origins = settings.public_origins()
         self.app = self._make_app()
         self.server: _Server | None = None
 
     # -- HTTP -------------------------------------------------------------------------------------------
     def _make_app(self) -> FastAPI:
         app = FastAPI(title="Asterisk console", docs_url=None, redoc_url=None, openapi_url=None)
+        app.add_middleware(SecurityHeaders, public_origins=self.public_origins)
 
         @app.get("/", response_model=None)
         async def page(request: Request, token: str | None = None) -> Response:
@@ -95,14 +72,25 @@ class Console:
                 return HTMLResponse(NOT_AUTHORIZED, status_code=401)
             return HTMLResponse(PAGE.replace("{{server}}", html.escape(self.bus.server)), headers=_no_store())
 
+        for name, (text, media_type) in ASSETS.items():
+            # Script and style are files of their own: the Content-Security-Policy allows no inline ones.
+            app.add_api_route(
+                f"/{name}",
+                _asset(text, media_type),
+                methods=["GET"],
+                response_model=None,
+                include_in_schema=False,
+            )
+
         @app.get("/healthz")
         async def healthz() -> JSONResponse:
+            # Anyone who reaches the port may ask: yes or no, never the Asterisk version or a reason.
             try:
                 await self.bus.redis.ping()
-            except REDIS_DOWN as exc:
-                return JSONResponse({"ready": False, "reason": f"redis: {exc}"}, status_code=503)
-            gateway = await self.gateway_state()
-            return JSONResponse({"ready": True, "asterisk": gateway})
+            except REDIS_DOWN:
+                return JSONResponse({"ready": False}, status_code=503)
+            gateway = await self.asterisk.state()
+            return JSONResponse({"ready": True, "asterisk": {"connected": gateway["connected"]}})
 
         @app.websocket("/ws")
         async def ws(websocket: WebSocket) -> None:
@@ -132,6 +120,21 @@ class Console:
     # -- WebSocket --------------------------------------------------------------------------------------
     async def _websocket(self, websocket: WebSocket) -> None:
         session = await self.sessions.get(websocket.cookies.get(COOKIE))
+        scheme, host = websocket.url.scheme, websocket.headers.get("host", "")
+        origin = websocket.headers.get("origin")
+        if not origin_allowed(origin, scheme, host, self.public_origins):
+            # With a live session this is another page of the same site trying the user's cookie.
+            self.log.warning(
+                "console WebSocket refused: its page is not the console's",
+                origin=origin or "(none)",
+                allowed=",".join(allowed_origins(scheme, host, self.public_origins)),
+                session_of=session.login if session else "(none)",
+                client=websocket.client.host if websocket.client else "",
+                hint="behind a proxy that rewrites Host, set CONSOLE_PUBLIC_ORIGIN",
+            )
+            await websocket.accept()
+            await websocket.close(code=4403, reason="origin not allowed")
+            return
         if session is None:
             # Accept first: a close before the handshake reaches the page as a bare 1006 it would retry.
             await websocket.accept()
@@ -141,7 +144,9 @@ class Console:
         log = self.log.bind(user=session.login, uid=session.uid)
         log.info("console connected")
         limit = RateLimit(self.settings.console_rate_per_s, self.settings.console_rate_burst)
-        events = _EventPane()
+        messages = RateLimit(self.settings.console_message_rate_per_s, self.settings.console_message_burst)
+        refused = 0  # messages refused in a row: the first of them is answered, the rest dropped
+        events = EventPane()
         send_lock = asyncio.Lock()
 
         async def send(message: dict[str, Any]) -> None:
@@ -155,15 +160,29 @@ class Console:
                 "user": session.login,
                 "server": self.bus.server,
                 "history": history,
-                "asterisk": await self.gateway_state(),
+                "asterisk": await self.asterisk.state(),
             }
         )
-        pane = asyncio.create_task(self._events_loop(events, send))
+        pane = asyncio.create_task(events.stream(self.bus, self.settings.console_events_per_s, send))
         state = asyncio.create_task(self._state_loop(send))
+        sessions = metrics.CONSOLE_SESSIONS.labels(self.bus.server)
+        sessions.inc()
         try:
             while True:
+                received = await websocket.receive()
+                if received["type"] == "websocket.disconnect":
+                    break
+                # Before any work for it (JSON, Redis): a flood costs the console almost nothing.
+                wait = messages.allow()
+                if wait:
+                    refused += 1
+                    if refused == 1:
+                        log.warning("console messages over the rate limit", wait_s=round(wait, 1))
+                        await send({"type": "error", "text": f"too many messages: wait {wait:.1f} s"})
+                    continue
+                refused = 0
                 try:
-                    message = json.loads(await websocket.receive_text())
+                    message = json.loads(received.get("text") or "")
                     if not isinstance(message, dict):
                         raise ValueError("not an object")
                 except ValueError:
@@ -176,6 +195,7 @@ class Console:
         except WebSocketDisconnect:
             pass
         finally:
+            sessions.dec()
             for task in (pane, state):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -187,7 +207,7 @@ class Console:
         session: Session,
         message: dict[str, Any],
         limit: RateLimit,
-        events: _EventPane,
+        events: EventPane,
         send: Any,
         log: Log,
     ) -> None:
@@ -212,60 +232,13 @@ class Console:
             )
             return
         if kind == "complete":
-            await send(await self.complete(session, line, request_id))
+            await send(await self.asterisk.complete(session, line, request_id))
             return
         line = line.strip()
-        ok, text = await self.command(session, line)
+        ok, text = await self.asterisk.command(session, line)
+        metrics.CONSOLE_COMMANDS.labels(self.bus.server, "ok" if ok else "error").inc()
         await send({"type": "output", "id": request_id, "ok": ok, "text": text})
         await self._record(session, line, ok, text, log)
-
-    # -- Asterisk over the bus ----------------------------------------------------------------------------
-    async def gateway_state(self) -> dict[str, Any]:
-        try:
-            fields = await self.bus.redis.hgetall(self.bus.key(keys.status("ami_gateway")))
-        except REDIS_DOWN:
-            return {"connected": False, "reason": "Redis unreachable"}
-        if seconds_since_update(fields) > GATEWAY_STALE_S:  # no hash at all counts as stale
-            return {"connected": False, "reason": "the AMI gateway is not running"}
-        if fields.get("ami_connected") != "1":
-            return {"connected": False, "reason": fields.get("reason") or "not connected"}
-        return {"connected": True, "version": fields.get("asterisk_version", "")}
-
-    async def command(self, session: Session, command: str) -> tuple[bool, str]:
-        state = await self.gateway_state()
-        if not state["connected"]:
-            return False, f"Asterisk not connected: {state['reason']}"
-        try:
-            reply = await self.requester.request(
-                keys.ACTIONS,
-                {"Action": "Command", "Command": command},
-                timeout=self.settings.console_command_timeout_s,
-                uid=session.uid,
-                user=session.login,
-            )
-        except RequestTimeout:
-            return False, "Asterisk not connected: no answer from the AMI gateway in time"
-        except REDIS_DOWN:
-            return False, "Asterisk not connected: the bus (Redis) is unreachable"
-        output = reply.get("Output") or ""
-        if reply.meta.get("status") == "ok":
-            return True, output
-        return False, output or reply.meta.get("error") or "command failed"
-
-    async def complete(self, session: Session, line: str, request_id: Any) -> dict[str, Any]:
-        word = completion_word(line)
-        ok, text = await self.command(session, f"_command matchesarray {cli_quote(line)} {cli_quote(word)}")
-        if not ok:
-            return {"type": "error", "id": request_id, "text": text}
-        prefix, matches = parse_matches(text)
-        return {
-            "type": "matches",
-            "id": request_id,
-            "line": line,
-            "word": word,
-            "prefix": prefix,
-            "matches": matches,
-        }
 
     # -- records ------------------------------------------------------------------------------------------
     def _history_key(self, session: Session) -> str:
@@ -299,39 +272,13 @@ class Console:
 
     async def _state_loop(self, send: Any) -> None:
         """Tell the page when Asterisk comes or goes, so it never waits on a dead gateway unawares."""
-        last = await self.gateway_state()
+        last = await self.asterisk.state()
         while True:
             await asyncio.sleep(2)
-            now = await self.gateway_state()
+            now = await self.asterisk.state()
             if now != last:
                 await send({"type": "status", "asterisk": now})
                 last = now
-
-    async def _events_loop(self, pane: _EventPane, send: Any) -> None:
-        """The live pane: AMI events as they come, filtered per page, capped so a busy PBX can't flood it."""
-        key = self.bus.key(keys.EVENTS)
-        last = "$"
-        while True:
-            if not pane.on:
-                await asyncio.sleep(0.2)
-                last = "$"
-                continue
-            try:
-                result = await self.bus.redis.xread({key: last}, block=1000, count=200)
-            except REDIS_DOWN:
-                await asyncio.sleep(1)
-                continue
-            for _, entries in result or ():
-                for entry_id, fields in entries:
-                    last = entry_id
-                    entry = Entry.from_fields(keys.EVENTS, entry_id, fields)
-                    if entry.type != "event" or not pane.wants(entry.headers):
-                        continue
-                    if pane.admit(self.settings.console_events_per_s):
-                        await send({"type": "event", "id": entry_id, "headers": entry.headers})
-            if pane.skipped and pane.sent < self.settings.console_events_per_s:
-                await send({"type": "skipped", "count": pane.skipped})
-                pane.skipped = 0
 
     # -- the service loop -----------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -345,6 +292,7 @@ class Console:
             access_log=False,
             lifespan="off",
             ws_ping_interval=20,
+            ws_max_size=WS_MAX_BYTES,
         )
         self.server = _Server(config)
         await self.requester.start()
@@ -365,32 +313,11 @@ class Console:
         await self.requester.close()
 
 
-class _EventPane:
-    def __init__(self) -> None:
-        self.on = False
-        self.filter = ""
-        self.window = 0
-        self.sent = 0
-        self.skipped = 0
+def _asset(text: str, media_type: str) -> Any:
+    async def asset() -> Response:
+        return Response(text, media_type=media_type, headers={"Cache-Control": "no-cache"})
 
-    def wants(self, headers: dict[str, Any]) -> bool:
-        if not self.filter:
-            return True
-        for name in ("Event", "Channel", "DestChannel"):
-            value = headers.get(name)
-            if isinstance(value, str) and self.filter in value.lower():
-                return True
-        return False
-
-    def admit(self, per_s: int) -> bool:
-        second = int(time.monotonic())
-        if second != self.window:
-            self.window, self.sent = second, 0
-        if self.sent >= per_s:
-            self.skipped += 1
-            return False
-        self.sent += 1
-        return True
+    return asset
 
 
 def _no_store() -> dict[str, str]:

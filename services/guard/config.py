@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
+
+from pydantic import field_validator
 
 from services.bus import BusSettings
 
-from .rules import RulesConfig
+from .rules import RulesConfig, ban_seconds
 
 
 class GuardSettings(BusSettings):
@@ -26,6 +29,18 @@ class GuardSettings(BusSettings):
     # Read only to whitelist their hosts (the same variables the bridge and the gateway use).
     odoo_url: str = ""
     ami_host: str = ""
+
+    @field_validator("guard_bantime", "guard_recidive_max")
+    @classmethod
+    def _ban_time(cls, value: float) -> float:
+        return ban_seconds(value, "a ban time")
+
+    @field_validator("guard_findtime", "guard_recidive_findtime", "guard_recidive_factor")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"must be a finite number above 0, not {value!r}")
+        return value
 
     def rules(self) -> RulesConfig:
         return RulesConfig(

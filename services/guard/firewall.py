@@ -1,8 +1,9 @@
 """Firewall backends. Every call takes a batch; applying it twice is harmless; a refusal raises FirewallError.
 
-- `nftables`: a table of its own (`inet pbx_guard`): sets `banned4`/`banned6` (`flags timeout`: every element
-  carries its own timeout, so the kernel ends a ban even with the guard stopped) and `deny4`/`deny6`
-  (`flags interval`: the access list's deny networks), one drop rule each in an input chain at priority -10.
+- `nftables`: a table of its own (`inet pbx_guard`): sets `banned4`/`banned6` (`flags timeout`: an element
+  carries its own timeout, up to MAX_KERNEL_TIMEOUT_S, so the kernel ends a ban even with the guard stopped)
+  and `deny4`/`deny6` (`flags interval`: the access list's deny networks), one drop rule each in an input
+  chain at priority -10.
 - `ipset`: sets `<name>4`/`<name>6` (hash:ip with timeouts), `<name>_deny4`/`<name>_deny6` (hash:net), one
   iptables/ip6tables DROP rule each.
 - `log`: says what it would do and keeps the sets in memory (the `make run` default).
@@ -11,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import shutil
 from collections.abc import Sequence
 
@@ -20,7 +22,11 @@ from .rules import IPNetwork
 
 COMMAND_TIMEOUT_S = 15.0
 CHUNK = 2000  # elements per nft/ipset statement
-IPSET_MAX_TIMEOUT = 2147483  # ipset refuses longer; longer bans go in without timeout, the guard ends them
+# The longest timeout handed to the kernel (2**31 ms), by both backends: ipset refuses longer, and an older
+# kernel may not take more from nft either (nft 1.0.6 on Linux 6.18 took up to 213503 days). A longer ban
+# goes in without timeout and the guard lifts it at its time (on start, if it was stopped then): capping it
+# and re-applying it before it runs out would hold the same, with one more timer to keep.
+MAX_KERNEL_TIMEOUT_S = 2147483
 
 
 class FirewallError(RuntimeError):
@@ -123,8 +129,18 @@ def _chunks(items: Sequence, size: int = CHUNK):  # type: ignore[no-untyped-def]
         yield items[i : i + size]
 
 
-def _timeout(seconds: float) -> str:
-    return f" timeout {max(int(seconds * 1000), 1000)}ms" if seconds > 0 else ""
+def nft_timeout(seconds: float) -> str:
+    """` timeout 1d6h` for 30 h, or "" for none (0, or past MAX_KERNEL_TIMEOUT_S).
+
+    nft reads no number of 10**8 or more in a time ("value too large": `100000000ms` is 27.8 h), so the
+    time goes in days, hours, minutes and seconds, rounded up to a whole second."""
+    if not 0 < seconds <= MAX_KERNEL_TIMEOUT_S:
+        return ""
+    s = max(math.ceil(seconds), 1)
+    d, s = divmod(s, 86400)
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    return " timeout " + "".join(f"{n}{unit}" for n, unit in ((d, "d"), (h, "h"), (m, "m"), (s, "s")) if n)
 
 
 class NftablesBackend(Backend):
@@ -165,7 +181,7 @@ class NftablesBackend(Backend):
             mine = [(a, s) for a, s in bans if _v6(a) == (family == "6")]
             for chunk in _chunks(mine):
                 names = ", ".join(a for a, _ in chunk)
-                timed = ", ".join(f"{a}{_timeout(s)}" for a, s in chunk)
+                timed = ", ".join(f"{a}{nft_timeout(s)}" for a, s in chunk)
                 if replace:
                     # Kernels before 6.10 keep an element's timeout on a second add: add (so the delete
                     # cannot fail), delete, add with the new timeout, in one transaction so the address is
@@ -234,7 +250,7 @@ class IpsetBackend(Backend):
     async def apply(self, bans: Sequence[tuple[str, float]], replace: bool = False) -> None:
         lines = []
         for address, seconds in bans:
-            timeout = max(int(seconds), 1) if 0 < seconds <= IPSET_MAX_TIMEOUT else 0
+            timeout = max(int(seconds), 1) if 0 < seconds <= MAX_KERNEL_TIMEOUT_S else 0
             # -exist: an element already there gets the new timeout.
             lines.append(f"add {self._set(address)} {address} timeout {timeout}")
         await self._restore(lines)

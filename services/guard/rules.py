@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import socket
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -32,6 +33,9 @@ FAILURES = frozenset(
 )
 CHALLENGE = "ChallengeSent"
 SUCCESS = "SuccessfulAuth"
+
+# The longest ban: longer is a slip of the finger or a test of the guard (0 bans for good).
+MAX_BANTIME_S = 366 * 86400.0
 
 _ADDRESSES: dict[str, str | None] = {}
 _CACHE_MAX = 65536
@@ -88,6 +92,19 @@ def parse_remote_address(value: str | None) -> str | None:
         _ADDRESSES.clear()
     _ADDRESSES[value] = found
     return found
+
+
+def ban_seconds(value: str | float, name: str = "bantime") -> float:
+    """A ban time in seconds, checked: a finite number from 0 (for good) to MAX_BANTIME_S; else ValueError."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number of seconds, not {value!r}") from None
+    if not 0 <= seconds <= MAX_BANTIME_S:  # nan fails both comparisons
+        raise ValueError(
+            f"{name} must be 0 (for good) to {MAX_BANTIME_S:.0f} seconds (366 days), not {value!r}"
+        )
+    return seconds
 
 
 def parse_event_time(value: str | None) -> float | None:
@@ -277,7 +294,11 @@ class Rules:
         cfg = self.config
         if cfg.bantime <= 0:
             return 0.0
-        return min(cfg.bantime * cfg.recidive_factor ** (offence - 1), max(cfg.recidive_max, cfg.bantime))
+        try:
+            longer = cfg.bantime * cfg.recidive_factor ** (offence - 1)
+        except OverflowError:  # some thousand offences
+            longer = math.inf
+        return min(longer, max(cfg.recidive_max, cfg.bantime))
 
     def _next_offence(self, address: str, now: float) -> int:
         count, last = self.offences.get(address, (0, 0.0))

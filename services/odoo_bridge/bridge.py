@@ -1,4 +1,5 @@
-"""The bridge: bus -> Odoo in batches (one RPC per model/method per batch), and Odoo's answers back."""
+"""The bridge: bus -> Odoo in batches (one RPC per model/method per lane of disjoint calls, lanes side by
+side), and Odoo's answers back."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from services.bus.bus import _sleep
 
 from .config import BridgeSettings
 from .events_map import EventsMap
+from .lanes import CallKeys, split
 from .normalize import enrich
-from .odoo import OdooClient, OdooDown, OdooRefused
+from .odoo import OdooDown, OdooPool, OdooRefused
 from .recordings import RecordingsRoute
+from .tzcheck import TimezoneCheck
 
 GROUP = "odoo_bridge"
 SERVER_MODEL = "asterisk_plus.server"
@@ -38,7 +41,9 @@ class Bridge:
         self.bus = bus
         self.log = Log("odoo_bridge", server=bus.server)
         self.odoo_state = StateLog(self.log, "Odoo")
-        self.odoo = OdooClient(settings, self.log)
+        self.odoo = OdooPool(settings, self.log, settings.odoo_concurrency)
+        self.call_keys = CallKeys()
+        self.tz_check = TimezoneCheck(self.log, bus.server, settings.odoo_tz_tolerance_s)
         self.status = Status(bus, "odoo_bridge")
         self.config: dict[str, Any] | None = None
         self.events_map = EventsMap([])
@@ -140,12 +145,42 @@ class Bridge:
     async def handle_events(self, batch: list[Entry]) -> Outcome:
         if self.config is None:
             await self.load_config()
-        groups: dict[tuple[str, str], list[Entry]] = {}
+        tz = (self.config or {}).get("tz") or "UTC"
+        keyed: list[tuple[str, Entry]] = []
+        targets: dict[str, list[tuple[str, str]]] = {}
         for entry in batch:
-            for target in self.events_map.targets(entry):
-                groups.setdefault(target, []).append(entry)
+            key = self.call_keys.key(entry)  # learnt from every event, selected or not
+            if entry.headers.get("Event") == "Cdr" and (warning := self.tz_check.check(entry, tz)):
+                await self.status.set(tz_warning=warning)
+            if found := self.events_map.targets(entry):
+                targets[entry.id] = found
+                keyed.append((key, entry))
         # Entries no map route selects are acked without a call: they are not for Odoo.
-        return await self.deliver(groups)
+        lanes = split(keyed, self.settings.odoo_concurrency)
+        if len(lanes) <= 1:
+            return await self.deliver(_groups(lanes[0] if lanes else [], targets))
+        results = await asyncio.gather(
+            *(self.deliver(_groups(lane, targets)) for lane in lanes), return_exceptions=True
+        )
+        outcome = Outcome()
+        for lane, result in zip(lanes, results, strict=True):
+            if isinstance(result, BaseException):
+                if not isinstance(result, Exception):
+                    raise result
+                # This lane's calls come again; the other lanes' are done and acked.
+                error = f"{type(result).__name__}: {result}"
+                self.log.warning(
+                    "lane failed, its entries will be delivered again",
+                    count=len(lane),
+                    error=error,
+                    stream=lane[0].stream,
+                    entry=lane[0].id,
+                )
+                outcome.retry.update({e.id: error for e in lane})
+            else:
+                outcome.retry.update(result.retry)
+                outcome.reject.update(result.reject)
+        return outcome
 
     async def handle_to_odoo(self, batch: list[Entry]) -> Outcome:
         groups: dict[tuple[str, str], list[Entry]] = {}
@@ -209,6 +244,8 @@ class Bridge:
     async def run(self, stop: asyncio.Event) -> None:
         self._stop = stop
         heartbeat = asyncio.create_task(self.status.heartbeat(stop))
+        sessions = await self.odoo.connect_all()
+        self.log.info("Odoo sessions logged in", sessions=sessions, of=len(self.odoo.clients))
         try:
             await self.load_config()
         except OdooDown:
@@ -222,6 +259,8 @@ class Bridge:
                     keys.TO_ODOO: self.handle_to_odoo,
                     keys.EVENTS: self.handle_events,
                 },
+                # A batch is cut into up to ODOO_CONCURRENCY lanes: each gets about ODOO_BATCH entries.
+                batch=self.settings.odoo_batch * max(1, self.settings.odoo_concurrency),
             )
             # Recordings on a consumer of their own: a few chunks per call, each up to RECORDINGS_CHUNK_BYTES.
             recordings = Consumer(
@@ -233,3 +272,14 @@ class Bridge:
             )
             await asyncio.gather(consumer.run(stop), recordings.run(stop))
         await heartbeat
+
+
+def _groups(
+    entries: list[Entry], targets: dict[str, list[tuple[str, str]]]
+) -> dict[tuple[str, str], list[Entry]]:
+    """One list per Odoo (model, method), in stream order."""
+    groups: dict[tuple[str, str], list[Entry]] = {}
+    for entry in entries:
+        for target in targets[entry.id]:
+            groups.setdefault(target, []).append(entry)
+    return groups

@@ -1,18 +1,15 @@
-"""Caller IDs to E.164 and the server's local times to UTC, with the server's country and timezone."""
+"""Caller IDs to E.164, the server's local times to UTC, and each event's own time."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 
-import phonenumbers
 import pytz
 
-# Shorter than this is an internal extension, left as it is.
-MIN_EXTERNAL_DIGITS = 7
-_SEPARATORS = re.compile(r"[\s\-().\/]")
-_DIGITS = re.compile(r"\+?\d+")
+from services.numbers import MIN_EXTERNAL_DIGITS, to_e164
+
+__all__ = ["MIN_EXTERNAL_DIGITS", "enrich", "local_to_utc", "to_e164"]
 
 CALLER_ID_HEADERS = (
     "CallerIDNum",
@@ -26,28 +23,8 @@ CALLER_ID_HEADERS = (
 LOCAL_TIME_HEADERS = ("StartTime", "AnswerTime", "EndTime")
 
 
-# The same few numbers and times come back event after event (a call's extensions, its CDR times), and
-# phonenumbers/strptime cost tens of microseconds each: both functions are pure, so they are cached.
-@lru_cache(maxsize=8192)
-def to_e164(number: str, country: str) -> str | None:
-    """`0470 12 34 56` in BE -> `+32470123456`; None for extensions, `<unknown>` and what is not a number."""
-    text = _SEPARATORS.sub("", number or "")
-    if not _DIGITS.fullmatch(text) or len(text.lstrip("+")) < MIN_EXTERNAL_DIGITS:
-        return None
-    candidates = [text]
-    if text.startswith("00"):
-        # The international prefix of most of the world, also where the country's own IDD differs (US 011).
-        candidates.append("+" + text[2:])
-    for candidate in candidates:
-        try:
-            parsed = phonenumbers.parse(candidate, (country or "").upper() or None)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(parsed) or phonenumbers.is_possible_number(parsed):
-            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    return None
-
-
+# The same few times come back event after event (a call's CDR times), and strptime costs tens of
+# microseconds: the function is pure, so it is cached (to_e164 caches its own).
 @lru_cache(maxsize=8192)
 def local_to_utc(text: str, tz: str) -> str | None:
     """`2026-11-24 21:33:13` in the server's timezone -> the same instant in UTC, same format.
@@ -70,8 +47,31 @@ def local_to_utc(text: str, tz: str) -> str | None:
     return local.astimezone(pytz.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+ISO_UTC = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def event_time(item: dict) -> str:
+    """When the event happened, UTC ISO: Asterisk's `EventTV` (security events), else its `Timestamp`
+    (`timestampevents=yes`), else when the gateway received it (`@at`)."""
+    tv = item.get("EventTV")
+    if isinstance(tv, str) and tv:
+        if len(tv) == 28 and tv.endswith("+0000"):  # what Asterisk writes: 2026-11-24T20:33:20.623+0000
+            return tv[:23] + "000Z"
+        try:
+            return datetime.strptime(tv, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC).strftime(ISO_UTC)
+        except ValueError:
+            pass
+    stamp = item.get("Timestamp")
+    if isinstance(stamp, str) and stamp:
+        try:
+            return datetime.fromtimestamp(float(stamp), UTC).strftime(ISO_UTC)
+        except (ValueError, OverflowError, OSError):
+            pass
+    return item.get("@at") or ""
+
+
 def enrich(item: dict, country: str, tz: str) -> dict:
-    """Add `@e164` and `@utc` to an item for Odoo, keeping every original header as it was."""
+    """Add `@e164`, `@utc` and `@time` to an item for Odoo, keeping every original header as it was."""
     e164 = {}
     for name in CALLER_ID_HEADERS:
         value = item.get(name)
@@ -86,4 +86,5 @@ def enrich(item: dict, country: str, tz: str) -> dict:
             utc[name] = converted
     if utc:
         item["@utc"] = utc
+    item["@time"] = event_time(item)
     return item

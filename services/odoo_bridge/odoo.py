@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import odoorpc
 
-from services.bus import Log
+from services.bus import Log, metrics
 
 from .config import DEFAULT_ODOO_PASSWORD, BridgeSettings
 from .keepalive import KeepAliveOpener
@@ -38,14 +38,15 @@ TRANSIENT = ("SerializationFailure", "OperationalError", "LockNotAvailable", "Tr
 
 
 class OdooClient:
-    def __init__(self, settings: BridgeSettings, log: Log) -> None:
+    def __init__(self, settings: BridgeSettings, log: Log, warned: set[str] | None = None) -> None:
         self.settings = settings
         self.log = log
         self._odoo: odoorpc.ODOO | None = None
         self._opener: KeepAliveOpener | None = None
         self.version = ""
         self._lock = asyncio.Lock()
-        self._warned_default_password = False
+        # What was warned about already; a pool's sessions share it: once per process, not per session.
+        self.warned = warned if warned is not None else set()
 
     def _connect(self) -> odoorpc.ODOO:
         url = urlparse(self.settings.odoo_url)
@@ -61,8 +62,8 @@ class OdooClient:
         )
         odoo.login(self.settings.odoo_db, self.settings.odoo_user, self.settings.odoo_password)
         self.version = odoo.version
-        if self.settings.odoo_password == DEFAULT_ODOO_PASSWORD and not self._warned_default_password:
-            self._warned_default_password = True  # once per process, not at every new login
+        if self.settings.odoo_password == DEFAULT_ODOO_PASSWORD and "default password" not in self.warned:
+            self.warned.add("default password")  # not again at every new login
             self.log.warning(
                 "the system account still has the seed's default password: anyone who reaches Odoo can act "
                 "as the agent",
@@ -71,6 +72,12 @@ class OdooClient:
             )
         return odoo
 
+    async def connect(self) -> None:
+        """Log in now rather than on the first call."""
+        async with self._lock:
+            if self._odoo is None:
+                self._odoo = await asyncio.to_thread(self._connect)
+
     def _execute(self, model: str, method: str, args: list[Any]) -> Any:
         if self._odoo is None:
             self._odoo = self._connect()
@@ -78,7 +85,8 @@ class OdooClient:
 
     async def call(self, model: str, method: str, *args: Any) -> Any:
         """One RPC; raises OdooDown (retry later) or OdooRefused (Odoo's error text)."""
-        async with self._lock:  # odoorpc's connection is not made for threads side by side
+        # One lock: odoorpc's connection is not made for threads side by side. The timer runs inside it.
+        async with self._lock, metrics.odoo_rpc(self.settings.agent_server, model, method):
             try:
                 return await asyncio.to_thread(self._execute, model, method, list(args))
             except odoorpc.error.RPCError as exc:
@@ -102,3 +110,33 @@ class OdooClient:
         if self._opener is not None:
             self._opener.close()
             self._opener = None
+
+
+class OdooPool:
+    """`size` clients, each its own session and connection, so that many calls can be in flight at once."""
+
+    def __init__(self, settings: BridgeSettings, log: Log, size: int) -> None:
+        warned: set[str] = set()
+        self.clients = [OdooClient(settings, log, warned) for _ in range(max(1, size))]
+        # Last in, first out: at low load one connection does the work and the others stay idle.
+        self._free: asyncio.LifoQueue[OdooClient] = asyncio.LifoQueue()
+        for client in reversed(self.clients):
+            self._free.put_nowait(client)
+
+    @property
+    def version(self) -> str:
+        return next((c.version for c in self.clients if c.version), "")
+
+    async def connect_all(self) -> int:
+        """Every session logs in at once, at start: a login costs Odoo a deliberately slow password hash
+        (about a second of a worker's time), better spent before the first batches than among them.
+        Returns how many are logged in; the others log in on their first call."""
+        done = await asyncio.gather(*(c.connect() for c in self.clients), return_exceptions=True)
+        return sum(1 for d in done if not isinstance(d, BaseException))
+
+    async def call(self, model: str, method: str, *args: Any) -> Any:
+        client = await self._free.get()
+        try:
+            return await client.call(model, method, *args)
+        finally:
+            self._free.put_nowait(client)

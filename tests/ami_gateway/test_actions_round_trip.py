@@ -4,6 +4,8 @@ import asyncio
 
 import pytest
 
+from services.ami.codec import first
+from services.ami_gateway import originate
 from services.bus import Entry, Requester
 from tests.ami_gateway.conftest import Running
 
@@ -80,6 +82,46 @@ async def test_async_originate_is_queued_and_its_response_follows(requester: Req
     assert events[-1]["Event"] == "OriginateResponse" and events[-1]["Response"] == "Success"
 
 
+async def test_an_originate_to_an_unregistered_phone_is_a_failure_with_the_reason_in_words(
+    requester: Requester,
+) -> None:
+    """Asterisk queues it (Response: Success) and only the OriginateResponse that follows says it failed."""
+    reply = await ask(
+        requester,
+        {
+            "Action": "Originate",
+            "Channel": "PJSIP/6001",
+            "Exten": "101",
+            "Context": "from-trunk",
+            "Priority": "1",
+            "Async": "true",
+            "CallerID": "HC Customer <6001>",
+        },
+    )
+    assert reply.meta["status"] == "error"
+    assert reply.meta["error"] == (
+        "PJSIP/6001: the phone could not be called (not registered, unreachable or no such channel) "
+        "(Asterisk reason 0)"
+    )
+    assert (reply.get("Response"), reply.get("Reason")) == ("Failure", "0")
+    assert reply.get("Message") == reply.meta["error"]  # what Odoo shows first
+    (event,) = reply.json()
+    assert (event["Event"], event["Response"], event["Uniqueid"]) == (
+        "OriginateResponse",
+        "Failure",
+        "<unknown>",
+    )
+
+
+def test_an_async_originate_is_awaited_for_its_ring_time() -> None:
+    assert originate.wait_s({"Action": "Originate", "Async": "true"}, 10) == 35.0  # Asterisk's 30 s default
+    assert originate.wait_s({"Action": "Originate", "async": "yes", "Timeout": "60000"}, 10) == 65.0
+    assert originate.wait_s({"Action": "Originate", "Timeout": "60000"}, 10) == 10  # sync: answered at once
+    assert originate.failure([{"Event": "OriginateResponse", "Response": "Success", "Reason": "4"}]) is None
+    busy = originate.failure([{"Event": "OriginateResponse", "Response": "Failure", "Reason": "5"}])
+    assert busy is not None and busy[0] == "busy (Asterisk reason 5)"
+
+
 async def test_an_action_outside_the_allowlist_is_refused_by_name(
     running: Running, requester: Requester
 ) -> None:
@@ -88,7 +130,9 @@ async def test_an_action_outside_the_allowlist_is_refused_by_name(
         reply = await ask(requester, {"Action": name})
         assert reply.meta["status"] == "error"
         assert reply.meta["error"] == f"action {name} is not allowed (GATEWAY_ACTIONS_ALLOW)"
-    assert len(running.peer.actions_received) == before  # nothing reached Asterisk
+    # Nothing reached Asterisk but the gateway's own keepalive Pings (panoramisk's `action/...` ids).
+    sent = running.peer.actions_received[before:]
+    assert [f for f in sent if not first(f, "ActionID").startswith("action/")] == []
 
 
 async def test_malformed_requests_get_an_error_reply(running: Running, requester: Requester) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import struct
+from datetime import datetime
 from pathlib import Path
 
 from peers.ami_peer import AmiPeer
-from peers.ami_peer.recording import RecordedCall, play_recorded_call
+from peers.ami_peer.flows import answered_without_dial
+from peers.ami_peer.flows.recording import RecordedCall, play_recorded_call
 
 # The order observed (shared notes, "Recording with MixMonitor"), all event classes on.
 OBSERVED = (
@@ -42,6 +44,17 @@ def test_the_events_come_in_the_observed_order_with_the_observed_headers() -> No
     assert mixmonitor["AppData"] == "/var/spool/asterisk/monitor/rec-${UNIQUEID}.wav"
     cdr = next(e for e in events if e["Event"] == "Cdr")
     assert cdr["UniqueID"] == call.uniqueid and cdr["Disposition"] == "ANSWERED" and "Linkedid" not in cdr
+
+
+def test_a_recorded_call_takes_its_uniqueid_from_the_sequence_of_every_flow() -> None:
+    """As Asterisk numbers channels: one sequence, so no two channels of the peer share a Uniqueid."""
+    start = datetime(2026, 12, 1, 10, 0, 0)
+    made = [answered_without_dial(start), RecordedCall(start=start).events(), answered_without_dial(start)]
+    uniqueids = [dict(events[0])["Uniqueid"] for events in made]
+    numbers = [int(u.split(".")[1]) for u in uniqueids]
+    assert numbers == sorted(numbers) and len(set(numbers)) == 3
+    channels = {dict(events[0])["Channel"] for events in made}
+    assert len(channels) == 3
 
 
 def test_while_recording_the_file_is_the_header_with_sizes_0_and_closing_fills_it_in(tmp_path: Path) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from panoramisk import Manager
 
@@ -108,3 +111,22 @@ def test_cli_completion_matches_asterisks_matchesarray() -> None:
     assert matches("core s", "s")[0] == "s" and {"show", "set", "stop"} <= set(matches("core s", "s")[1:])
     assert matches("core show ", "")[1:] == ["version", "uptime", "channels", "help", "settings"]
     assert matches("nothing", "x") == []
+
+
+async def test_corestatus_and_event_timestamps_are_in_the_peers_own_clock_and_timezone() -> None:
+    # An Asterisk a day ahead, in Tokyo: its startup date is Tokyo's, its events stamped in its clock.
+    peer = await AmiPeer(clock_offset=86400.0, timezone="Asia/Tokyo", timestamp_events=True).start()
+    reader, writer, parser = await raw_session(peer)
+    writer.write(encode([("Action", "Login"), ("Username", "admin"), ("Secret", "admin")]))
+    await read_frames(reader, parser, 3)
+    writer.write(encode([("Action", "CoreStatus"), ("ActionID", "c-1")]))
+    (status,) = await read_frames(reader, parser, 1)
+    tokyo = datetime.fromtimestamp(peer._started + 86400.0, ZoneInfo("Asia/Tokyo"))
+    assert dict(status)["CoreStartupDate"] == tokyo.strftime("%Y-%m-%d")
+    assert dict(status)["CoreStartupTime"] == tokyo.strftime("%H:%M:%S")
+    before = time.time()
+    peer.emit([("Event", "Reload"), ("Privilege", "system,all"), ("Module", "All")])
+    (event,) = await read_frames(reader, parser, 1)
+    assert float(dict(event)["Timestamp"]) >= before + 86400.0
+    writer.close()
+    await peer.stop()

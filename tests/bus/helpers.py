@@ -25,3 +25,28 @@ async def eventually(
         if loop.time() > end:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(every)
+
+
+Samples = list[tuple[str, dict[str, str], float]]
+
+
+async def scrape(url: str) -> Samples:
+    """GET a /metrics page as Prometheus does and parse it: (sample name, labels, value) each."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    async with httpx.AsyncClient(timeout=5) as client:
+        response = await client.get(url)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain"), response.headers
+    return [
+        (s.name, dict(s.labels), s.value)
+        for family in text_string_to_metric_families(response.text)
+        for s in family.samples
+    ]
+
+
+def value(samples: Samples, name: str, **labels: str) -> float | None:
+    """The sum of the samples of that name whose labels include these; None when there is none."""
+    found = [v for n, lab, v in samples if n == name and all(lab.get(k) == w for k, w in labels.items())]
+    return sum(found) if found else None

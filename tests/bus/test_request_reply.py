@@ -41,3 +41,20 @@ async def test_no_answer_raises_a_timeout_naming_the_request(redis_url: str, pre
     assert expired(Entry.from_fields("actions", "1-0", request))
     await requester.close()
     await bus.close()
+
+
+async def test_a_reply_to_a_shared_stream_is_written_and_never_expires(redis_url: str, prefix: str) -> None:
+    """Click-to-call asks for its answer on `to_odoo`, the bridge's stream, not on a replies stream."""
+    bus = make_bus(redis_url, prefix)
+    request = Entry.from_fields(
+        "actions",
+        "1-0",
+        {"@type": "action", "@id": "c2c-1", "@reply_to": "to_odoo", "@uid": "2", "Action": "Originate"},
+    )
+    entry_id = await bus.reply(request, {"Response": "Success"})
+    ((got_id, reply),) = await bus.redis.xrange(bus.key("to_odoo"))
+    assert got_id == entry_id
+    assert (reply["@type"], reply["@id"], reply["@uid"], reply["@status"]) == ("reply", "c2c-1", "2", "ok")
+    assert reply["@request_type"] == "action" and reply["Response"] == "Success"
+    assert await bus.redis.ttl(bus.key("to_odoo")) == -1  # a shared stream keeps its entries
+    await bus.close()

@@ -4,87 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-from peers.ami_peer import AmiPeer
 from peers.odoo_peer import OdooPeer
-from services.bus import Bus, keys
-from services.conf_sync.config import ConfSyncSettings
-from services.conf_sync.sync import ConfSync
-from tests.ami_gateway.conftest import gateway_settings, start_gateway, wait_logged_in
+from services.bus import keys
 from tests.bus.helpers import eventually
-from tests.odoo_bridge.conftest import bridge_settings, start_bridge
 
-
-@dataclass
-class Stack:
-    ami: AmiPeer
-    odoo: OdooPeer
-    bus: Bus
-    root: Path
-    redis_url: str
-    prefix: str
-    tmp: Path
-
-    async def start_conf_sync(self) -> tuple[ConfSync, asyncio.Event, asyncio.Task]:
-        settings = ConfSyncSettings(
-            redis_url=self.redis_url,
-            pbx_prefix=self.prefix,
-            asterisk_conf_dir=str(self.root),
-            conf_backup_dir=str(self.tmp / "backups"),
-            conf_watch_interval_s=0.1,
-            conf_debounce_s=0.3,
-            conf_boot_grace_s=0,
-            bus_block_ms=100,
-            conf_request_timeout_s=10,
-        )
-        sync = ConfSync(settings, Bus(settings))
-        stop = asyncio.Event()
-        task = asyncio.create_task(sync.run(stop))
-        await eventually(lambda: _ready(sync))
-        return sync, stop, task
-
-    def odoo_file(self, name: str) -> str | None:
-        return self.odoo.files.get(name)
-
-    def reloads(self) -> int:
-        return sum(1 for a in self.ami.actions_received if ("Action", "Reload") in a)
-
-
-@pytest.fixture
-async def stack(redis_url: str, prefix: str, tmp_path: Path) -> AsyncIterator[Stack]:
-    root = tmp_path / "asterisk"
-    root.mkdir()
-    (root / "sip.conf").write_text("[general]\nfrom=asterisk\n")
-    (root / "extensions.conf").write_text("[demo]\nexten => 100,1,Answer()\n")
-    ami = await AmiPeer().start()
-    odoo = await OdooPeer().start()
-    gateway = await start_gateway(gateway_settings(redis_url, prefix, ami.port), ami)
-    bridge = await start_bridge(bridge_settings(redis_url, prefix, odoo), odoo)
-    await wait_logged_in(ami)
-    bus = Bus(bridge.bus.settings)
-    yield Stack(ami, odoo, bus, root, redis_url, prefix, tmp_path)
-    await bridge.halt()
-    gateway.stop.set()
-    await gateway.task
-    await gateway.bus.close()
-    await bus.close()
-    await ami.stop()
-    await odoo.stop()
-
-
-async def _ready(sync: ConfSync) -> bool:
-    return sync.status.fields.get("ready") == "1"
-
-
-async def stop_sync(sync: ConfSync, stop: asyncio.Event, task: asyncio.Task) -> None:
-    stop.set()
-    await asyncio.wait_for(task, 30)
-    await sync.bus.close()
+from .conftest import Stack, conf_result, stop_sync
 
 
 async def test_initial_update_sends_everything_and_overwrites_nothing_in_odoo(stack: Stack) -> None:
@@ -153,11 +79,11 @@ async def test_upload_and_download_buttons_report_back_to_the_user(stack: Stack)
         uid=7,
         payload={"files": files, "reload": True},
     )
-    await eventually(lambda: _result(stack, "req-up"))
+    await eventually(lambda: conf_result(stack, "req-up"))
     assert (stack.root / "sip.conf").read_text() == "[general]\nuploaded=1\n"
     assert (stack.root / "new.conf").read_text() == "x=1\n"
     assert stack.reloads() == reloads + 1
-    result = await _result(stack, "req-up")
+    result = await conf_result(stack, "req-up")
     assert result["@status"] == "ok" and result["@uid"] == "7" and "Asterisk reloaded" in result["Message"]
 
     bad = [{"name": "sip.conf", "content": "fine"}, {"name": "../../etc/passwd.conf", "content": "x"}]
@@ -169,24 +95,17 @@ async def test_upload_and_download_buttons_report_back_to_the_user(stack: Stack)
         uid=7,
         payload={"files": bad, "reload": True},
     )
-    await eventually(lambda: _result(stack, "req-bad"))
-    refused = await _result(stack, "req-bad")
+    await eventually(lambda: conf_result(stack, "req-bad"))
+    refused = await conf_result(stack, "req-bad")
     assert refused["@status"] == "error" and "nothing written" in refused["@error"]
     assert (
         stack.root / "sip.conf"
     ).read_text() == "[general]\nuploaded=1\n"  # the valid file was not written
 
     await stack.bus.publish(keys.commands("conf_sync"), None, type="download", id="req-down", uid=7)
-    await eventually(lambda: _result(stack, "req-down"))
+    await eventually(lambda: conf_result(stack, "req-down"))
     assert stack.odoo_file("new.conf") == "x=1\n"
     await stop_sync(sync, stop, task)
-
-
-async def _result(stack: Stack, request_id: str) -> dict | None:
-    for item in stack.odoo.items("asterisk_plus.server"):
-        if item.get("@type") == "conf.result" and item.get("@id") == request_id:
-            return item
-    return None
 
 
 async def test_two_racing_uploads_end_in_one_whole_version(stack: Stack) -> None:
@@ -201,7 +120,7 @@ async def test_two_racing_uploads_end_in_one_whole_version(stack: Stack) -> None
             id=f"race-{tag}",
             payload={"files": [{"name": n, "content": tag * 5000} for n in names], "reload": False},
         )
-    await eventually(lambda: _result(stack, "race-B"))
+    await eventually(lambda: conf_result(stack, "race-B"))
     contents = {(stack.root / n).read_text() for n in names}
     assert contents in ({"A" * 5000}, {"B" * 5000})
     await stop_sync(sync, stop, task)

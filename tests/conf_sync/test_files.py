@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from services.conf_sync.files import ConfDir, ConfError, ConfFile, check_upload
+from services.conf_sync.files import ConfDir, ConfError, ConfFile, Rules, check_upload
 
 
 @pytest.fixture
@@ -21,16 +21,18 @@ def conf(tmp_path: Path) -> ConfDir:
 )
 def test_bad_names_are_refused(name: str) -> None:
     with pytest.raises(ConfError):
-        check_upload([{"name": name, "content": "x"}], 1000)
+        check_upload([{"name": name, "content": "x"}], Rules(max_bytes=1000))
 
 
 def test_oversized_and_non_utf8_content_is_refused() -> None:
     with pytest.raises(ConfError, match="over the limit"):
-        check_upload([{"name": "a.conf", "content": "x" * 1001}], 1000)
+        check_upload([{"name": "a.conf", "content": "x" * 1001}], Rules(max_bytes=1000))
     with pytest.raises(ConfError, match="not valid UTF-8"):
-        check_upload([{"name": "a.conf", "content": "bad \udcff"}], 1000)
+        check_upload([{"name": "a.conf", "content": "bad \udcff"}], Rules(max_bytes=1000))
     with pytest.raises(ConfError, match="twice"):
-        check_upload([{"name": "a.conf", "content": ""}, {"name": "a.conf", "content": ""}], 1000)
+        check_upload(
+            [{"name": "a.conf", "content": ""}, {"name": "a.conf", "content": ""}], Rules(max_bytes=1000)
+        )
 
 
 def test_write_replaces_atomically_keeping_mode_and_a_bounded_backup(conf: ConfDir) -> None:

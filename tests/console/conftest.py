@@ -45,9 +45,15 @@ class RunningConsole:
         assert response.status_code == 303, response.text
         return response.cookies[COOKIE]
 
-    def ws(self, cookie: str | None) -> Any:
-        headers = {"Cookie": f"{COOKIE}={cookie}"} if cookie else {}
-        return websockets.connect(self.url.replace("http", "ws") + "/ws", additional_headers=headers)
+    def ws(self, cookie: str | None, origin: str | None = "", **headers: str) -> Any:
+        """A WebSocket as the console's own page opens it (its Origin), or with the `origin` given."""
+        if cookie:
+            headers["Cookie"] = f"{COOKIE}={cookie}"
+        return websockets.connect(
+            self.url.replace("http", "ws") + "/ws",
+            origin=self.url if origin == "" else origin,  # type: ignore[arg-type]
+            additional_headers=headers,
+        )
 
 
 async def start_console(redis_url: str, prefix: str, **overrides: Any) -> RunningConsole:

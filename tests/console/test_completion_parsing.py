@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from peers.ami_peer.cli import COMPLETE_EOF, matches
-from services.console.console import cli_quote, completion_word, parse_matches
+from services.console.completion import cli_quote, completion_word, parse_matches
 
 
 @pytest.mark.parametrize(

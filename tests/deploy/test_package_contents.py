@@ -32,5 +32,5 @@ def test_the_wheel_carries_every_service_and_the_console_page(tmp_path: Path) ->
     assert {"ami_gateway", "odoo_bridge", "conf_sync", "console", "guard"} <= set(services)
     missing = [s for s in services if f"services/{s}/__main__.py" not in names]
     assert missing == []
-    assert "services/console/static/index.html" in names
+    assert {f"services/console/static/{f}" for f in ("index.html", "console.js", "console.css")} <= names
     assert "services/bus/health.py" in names

@@ -1,4 +1,6 @@
-"""The pipeline as real processes: AMI peer -> gateway -> Redis (AOF) -> bridge -> Odoo peer; the guard."""
+"""The pipeline as real processes: AMI peer -> gateway -> Redis (AOF) -> bridge -> Odoo peer; the guard.
+
+The bus is one redis-server of the tests' own, or whatever `bus_env` points the services at (Sentinels)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import redis.asyncio as aioredis
 
 from peers.ami_peer import AmiPeer
 from peers.odoo_peer import OdooPeer
+from services.bus import BusSettings, Keys, connect_redis
 from tests.conftest import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,19 +25,23 @@ SERVICES = ("ami_gateway", "odoo_bridge", "guard")
 
 @dataclass
 class Pipeline:
-    redis: RedisServer
+    redis: RedisServer | None
     ami: AmiPeer
     odoo: OdooPeer
     logs: Path
     prefix: str = "fire"
     server: str = "asterisk1"
+    bus_env: dict[str, str] = field(default_factory=dict)  # REDIS_* instead of the redis-server's URL
+    extra_env: dict[str, str] = field(default_factory=dict)
+    metrics_ports: dict[str, int] = field(default_factory=dict)  # none by default: runs side by side
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     starts: dict[str, int] = field(default_factory=dict)
 
     def env(self, service: str) -> dict[str, str]:
         return {
             **os.environ,
-            "REDIS_URL": self.redis.url,
+            **({"REDIS_URL": self.redis.url} if self.redis else {}),
+            **self.bus_env,
             "PBX_PREFIX": self.prefix,
             "AGENT_SERVER": self.server,
             "AMI_HOST": "127.0.0.1",
@@ -55,6 +62,8 @@ class Pipeline:
             "BUS_BLOCK_MS": "200",
             "BUS_CLAIM_IDLE_MS": "3000",
             "LOG_LEVEL": "INFO",
+            "METRICS_PORT": str(self.metrics_ports.get(service, 0)),
+            **self.extra_env,
         }
 
     def start(self, service: str) -> None:
@@ -91,11 +100,18 @@ class Pipeline:
     def alive(self) -> dict[str, int | None]:
         return {name: proc.poll() for name, proc in self.procs.items()}
 
+    def settings(self) -> BusSettings:
+        env = {**({"REDIS_URL": self.redis.url} if self.redis else {}), **self.bus_env}
+        return BusSettings(
+            **{k.lower(): v for k, v in env.items()}, pbx_prefix=self.prefix, agent_server=self.server
+        )
+
     def key(self, name: str) -> str:
-        return f"{self.prefix}:{self.server}:{name}"
+        return Keys.of(self.settings()).key(name)
 
     def client(self) -> aioredis.Redis:
-        return aioredis.Redis.from_url(self.redis.url, decode_responses=True)
+        """A client of the bus as the services reach it (through the Sentinels when they do)."""
+        return connect_redis(self.settings())
 
     async def ready(self, service: str, timeout: float = 60) -> None:
         """The service's status hash says ready (what the health command checks)."""

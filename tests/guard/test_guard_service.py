@@ -6,69 +6,23 @@ import asyncio
 import itertools
 import json
 import time
-from collections.abc import Sequence
 
 from peers.ami_peer import AmiPeer, attack, good_client, security_event
 from services.bus import Bus, Entry, Log, encode, keys
-from services.guard.config import GuardSettings
 from services.guard.firewall import FirewallError, LogBackend
-from services.guard.guard import BANS, Guard
+from services.guard.guard import BANS
 from tests.ami_gateway.conftest import gateway_settings, start_gateway, wait_logged_in
 from tests.bus.helpers import eventually
-
-AT = "2026-11-24T20:00:00.000000Z"
-
-
-def guard_settings(redis_url: str, prefix: str, **kw: object) -> GuardSettings:
-    return GuardSettings(redis_url=redis_url, pbx_prefix=prefix, bus_block_ms=100, **kw)
-
-
-class Running:
-    def __init__(self, settings: GuardSettings, backend: LogBackend | None = None) -> None:
-        self.bus = Bus(settings)
-        self.backend = backend or LogBackend(Log("test.firewall"))
-        self.guard = Guard(settings, self.bus, self.backend, tick=0.1)
-        self.stop = asyncio.Event()
-        self.task = asyncio.create_task(self.guard.run(self.stop))
-
-    async def close(self) -> None:
-        self.stop.set()
-        await asyncio.wait_for(self.task, 30)
-        await self.bus.close()
-
-    def has(self, address: str):  # type: ignore[no-untyped-def]
-        async def check() -> bool:
-            return address in self.backend.banned
-
-        return check
-
-    def lacks(self, address: str):  # type: ignore[no-untyped-def]
-        async def check() -> bool:
-            return address not in self.backend.banned
-
-        return check
-
-    async def to_odoo(self, type_: str | None = None) -> list[dict[str, str]]:
-        rows = [f for _, f in await self.bus.redis.xrange(self.bus.key(keys.TO_ODOO))]
-        return [f for f in rows if type_ is None or f["@type"] == type_]
-
-    async def command(
-        self, type_: str, headers: dict[str, str] | None = None, payload: object = None
-    ) -> None:
-        await self.bus.publish(keys.commands("guard"), headers, type=type_, payload=payload, user="admin")
-
-
-async def publish_security(bus: Bus, events: Sequence[Sequence[tuple[str, str]]]) -> None:
-    await bus.publish_fields(keys.SECURITY, [encode(p, type="event", at=AT) for p in events])
+from tests.guard.helpers import Running, guard_settings, publish_security, published, started
 
 
 async def test_bans_are_published_for_odoo_and_survive_a_restart(redis_url: str, prefix: str) -> None:
     settings = guard_settings(redis_url, prefix, guard_bantime=3600)
-    run = await _started(settings)
+    run = await started(settings)
     await publish_security(run.bus, list(attack(["203.0.113.7", "2001:db8::7"], attempts=5)))
     await eventually(run.has("203.0.113.7"))
     await eventually(run.has("2001:db8::7"))
-    await eventually(lambda: _published(run, 2))  # stored and published right after the firewall took it
+    await eventually(lambda: published(run, 2))  # stored and published right after the firewall took it
     bans = {f["address"]: f for f in await run.to_odoo("guard.ban")}
     ban = bans["203.0.113.7"]
     assert ban["count"] == "5" and ban["@server"] == "asterisk1" and "failed authentications" in ban["reason"]
@@ -76,7 +30,7 @@ async def test_bans_are_published_for_odoo_and_survive_a_restart(redis_url: str,
     assert abs(_epoch(ban["until"]) - until) < 60
     await run.close()
 
-    again = await _started(settings)
+    again = await started(settings)
     await eventually(again.has("203.0.113.7"))  # re-applied from Redis with the time it has left
     assert 3500 < again.backend.banned["203.0.113.7"] <= 3600
     assert set(again.backend.banned) == {"203.0.113.7", "2001:db8::7"}
@@ -87,7 +41,7 @@ async def test_bans_are_published_for_odoo_and_survive_a_restart(redis_url: str,
 async def test_a_batch_partly_counted_already_counts_only_its_new_entries(
     redis_url: str, prefix: str
 ) -> None:
-    run = await _started(guard_settings(redis_url, prefix, guard_maxretry=5))
+    run = await started(guard_settings(redis_url, prefix, guard_maxretry=5))
     try:
         failures = [security_event("InvalidPassword", "203.0.113.11") for _ in range(4)]
         await publish_security(run.bus, failures[:3])
@@ -104,7 +58,7 @@ async def test_a_batch_partly_counted_already_counts_only_its_new_entries(
         await asyncio.sleep(0.01)  # the next entry id is past the made-up one
         await publish_security(run.bus, failures[:1])
         await eventually(run.has("203.0.113.11"))  # the 5th
-        await eventually(lambda: _published(run, 1))  # stored and published right after the firewall took it
+        await eventually(lambda: published(run, 1))  # stored and published right after the firewall took it
         (ban,) = await run.to_odoo("guard.ban")
         assert ban["count"] == "5"
     finally:
@@ -117,16 +71,6 @@ def _epoch(iso: str) -> float:
     return parse_iso(iso).timestamp()
 
 
-async def _started(settings: GuardSettings, backend: LogBackend | None = None) -> Running:
-    run = Running(settings, backend)
-
-    async def ready() -> bool:
-        return await run.bus.redis.hget(run.bus.key(keys.status("guard")), "ready") == "1"
-
-    await eventually(ready)
-    return run
-
-
 async def test_a_ban_that_expired_while_the_guard_was_down_ends_on_start(redis_url: str, prefix: str) -> None:
     settings = guard_settings(redis_url, prefix)
     bus = Bus(settings)
@@ -136,7 +80,7 @@ async def test_a_ban_that_expired_while_the_guard_was_down_ends_on_start(redis_u
     await bus.redis.hset(
         bus.key(BANS), mapping={"198.51.100.1": json.dumps(old), "198.51.100.2": json.dumps(live)}
     )
-    run = await _started(settings)
+    run = await started(settings)
     await eventually(run.has("198.51.100.2"))
     assert "198.51.100.1" not in run.backend.banned
     (unban,) = await run.to_odoo("guard.unban")
@@ -148,11 +92,11 @@ async def test_a_ban_that_expired_while_the_guard_was_down_ends_on_start(redis_u
 
 
 async def test_bans_end_by_themselves_at_their_time(redis_url: str, prefix: str) -> None:
-    run = await _started(guard_settings(redis_url, prefix, guard_bantime=1))
+    run = await started(guard_settings(redis_url, prefix, guard_bantime=1))
     await publish_security(run.bus, list(attack(["203.0.113.8"], attempts=5)))
     await eventually(run.has("203.0.113.8"))
     await eventually(run.lacks("203.0.113.8"))
-    await eventually(lambda: _published(run, 1, "guard.unban"))
+    await eventually(lambda: published(run, 1, "guard.unban"))
     (unban,) = await run.to_odoo("guard.unban")
     assert unban["address"] == "203.0.113.8" and unban["reason"] == "ban time over"
     assert not await run.bus.redis.hexists(run.bus.key(BANS), "203.0.113.8")
@@ -163,16 +107,16 @@ async def test_a_repeat_offender_is_banned_twice_as_long_even_across_a_restart(
     redis_url: str, prefix: str
 ) -> None:
     settings = guard_settings(redis_url, prefix, guard_bantime=1, guard_recidive_factor=60)
-    run = await _started(settings)
+    run = await started(settings)
     await publish_security(run.bus, list(attack(["203.0.113.9"], attempts=5)))
     await eventually(run.has("203.0.113.9"))
     await eventually(run.lacks("203.0.113.9"))
     await run.close()
-    again = await _started(settings)
+    again = await started(settings)
     await publish_security(again.bus, list(attack(["203.0.113.9"], attempts=5)))
     await eventually(again.has("203.0.113.9"))
     assert again.backend.banned["203.0.113.9"] > 30
-    await eventually(lambda: _published(again, 2))
+    await eventually(lambda: published(again, 2))
     (_, second) = await again.to_odoo("guard.ban")
     assert second["offence"] == "2" and "(offence 2)" in second["reason"]
     await again.close()
@@ -182,7 +126,7 @@ async def test_counts_survive_a_restart_and_a_replayed_batch_is_not_counted_twic
     redis_url: str, prefix: str
 ) -> None:
     settings = guard_settings(redis_url, prefix, guard_maxretry=5)
-    run = await _started(settings)
+    run = await started(settings)
     failures = [security_event("InvalidPassword", "203.0.113.10") for _ in range(3)]
     await publish_security(run.bus, failures)
     await eventually(lambda: _seen(run, 3))
@@ -192,13 +136,13 @@ async def test_counts_survive_a_restart_and_a_replayed_batch_is_not_counted_twic
     assert "203.0.113.10" not in run.backend.banned
     await run.close()  # saves the windows
 
-    again = await _started(settings)
+    again = await started(settings)
     await publish_security(again.bus, failures[:1])
     await asyncio.sleep(0.5)
     assert "203.0.113.10" not in again.backend.banned  # 4 failures
     await publish_security(again.bus, failures[:1])
     await eventually(again.has("203.0.113.10"))  # the 5th
-    await eventually(lambda: _published(again, 1))
+    await eventually(lambda: published(again, 1))
     (ban,) = await again.to_odoo("guard.ban")
     assert ban["count"] == "5"
     await again.close()
@@ -217,11 +161,11 @@ async def test_entries_acked_but_not_saved_before_a_kill_are_counted_after_the_r
     await bus.redis.xack(key, "guard", *[entry_id for entry_id, _ in read])
     await bus.close()
 
-    run = await _started(settings)
+    run = await started(settings)
     try:
         await publish_security(run.bus, [security_event("InvalidPassword", "203.0.113.12") for _ in range(2)])
         await eventually(run.has("203.0.113.12"))  # 3 counted again + 2 new
-        await eventually(lambda: _published(run, 1))
+        await eventually(lambda: published(run, 1))
         (ban,) = await run.to_odoo("guard.ban")
         assert ban["count"] == "5"
     finally:
@@ -233,11 +177,11 @@ async def _seen(run: Running, n: int) -> bool:
 
 
 async def test_manual_ban_and_unban_from_odoo(redis_url: str, prefix: str) -> None:
-    run = await _started(guard_settings(redis_url, prefix))
+    run = await started(guard_settings(redis_url, prefix))
     await run.command("ban", {"address": "192.0.2.50", "reason": "seen in logs", "bantime": "0"})
     await eventually(run.has("192.0.2.50"))
     assert run.backend.banned["192.0.2.50"] == 0  # permanent
-    await eventually(lambda: _published(run, 1))
+    await eventually(lambda: published(run, 1))
     (ban,) = await run.to_odoo("guard.ban")
     assert ban["until"] == "" and ban["reason"] == "seen in logs" and ban["source"] == "odoo:admin"
     await run.command("ban", {"address": "192.0.2.51", "bantime": "120"})
@@ -245,7 +189,7 @@ async def test_manual_ban_and_unban_from_odoo(redis_url: str, prefix: str) -> No
     assert 110 < run.backend.banned["192.0.2.51"] <= 120
     await run.command("unban", {"address": "192.0.2.50"})
     await eventually(run.lacks("192.0.2.50"))
-    await eventually(lambda: _published(run, 1, "guard.unban"))
+    await eventually(lambda: published(run, 1, "guard.unban"))
     (unban,) = await run.to_odoo("guard.unban")
     assert unban["address"] == "192.0.2.50" and "admin" in unban["reason"]
     assert "192.0.2.51" in run.backend.banned
@@ -254,7 +198,7 @@ async def test_manual_ban_and_unban_from_odoo(redis_url: str, prefix: str) -> No
 
 async def test_access_list_deny_drops_for_good_allow_never_bans(redis_url: str, prefix: str) -> None:
     settings = guard_settings(redis_url, prefix, guard_maxretry=3)
-    run = await _started(settings)
+    run = await started(settings)
     await publish_security(run.bus, list(attack(["198.51.100.5"], attempts=3)))
     await eventually(run.has("198.51.100.5"))
     acl = [
@@ -271,7 +215,7 @@ async def test_access_list_deny_drops_for_good_allow_never_bans(redis_url: str, 
     assert "198.51.100.6" not in run.backend.banned
     await run.close()
 
-    again = await _started(settings)  # the list is kept in Redis and applied again on start
+    again = await started(settings)  # the list is kept in Redis and applied again on start
     await eventually(lambda: _denied(again, 2))
     await again.close()
 
@@ -283,7 +227,7 @@ async def _denied(run: Running, n: int) -> bool:
 async def test_bad_commands_are_dead_lettered_and_protected_addresses_never_banned(
     redis_url: str, prefix: str
 ) -> None:
-    run = await _started(guard_settings(redis_url, prefix, odoo_url="http://192.0.2.80:8069"))
+    run = await started(guard_settings(redis_url, prefix, odoo_url="http://192.0.2.80:8069"))
     await run.command("ban", {"address": "not an address"})
     await run.command("ban", {"address": "127.0.0.1"})
     await run.command("ban", {"address": "192.0.2.80"})  # Odoo's host
@@ -334,10 +278,10 @@ class FlakyBackend(LogBackend):
 
 async def test_a_failing_firewall_is_retried_and_never_stops_the_guard(redis_url: str, prefix: str) -> None:
     backend = FlakyBackend()
-    run = await _started(guard_settings(redis_url, prefix), backend)
+    run = await started(guard_settings(redis_url, prefix), backend)
     await publish_security(run.bus, list(attack(["203.0.113.20", "203.0.113.21"], attempts=5)))
     # The bans are decided, stored and published although the firewall refuses them.
-    await eventually(lambda: _published(run, 2))
+    await eventually(lambda: published(run, 2))
     await eventually(lambda: _refused(backend, 3))
     assert backend.banned == {} and not run.task.done()
     status = await run.bus.redis.hgetall(run.bus.key(keys.status("guard")))
@@ -357,16 +301,12 @@ async def test_a_failing_firewall_is_retried_and_never_stops_the_guard(redis_url
     await run.close()
 
 
-async def _published(run: Running, n: int, type_: str = "guard.ban") -> bool:
-    return len(await run.to_odoo(type_)) >= n
-
-
 async def _refused(backend: FlakyBackend, n: int) -> bool:
     return backend.refused >= n
 
 
 async def test_status_reports_the_guard(redis_url: str, prefix: str) -> None:
-    run = await _started(guard_settings(redis_url, prefix))
+    run = await started(guard_settings(redis_url, prefix))
     await publish_security(run.bus, list(attack(["203.0.113.30"], attempts=5)))
     await eventually(run.has("203.0.113.30"))
 
@@ -386,7 +326,7 @@ async def test_end_to_end_a_1000_address_attack_bans_exactly_the_attackers(
     """The AMI peer -> the gateway -> `security` -> the guard: attackers mixed with normal clients."""
     peer = await AmiPeer().start()
     gateway = await start_gateway(gateway_settings(redis_url, prefix, peer.port), peer)
-    run = await _started(guard_settings(redis_url, prefix))
+    run = await started(guard_settings(redis_url, prefix))
     try:
         await wait_logged_in(peer)
         attackers = [f"203.0.{i // 250}.{i % 250 + 1}" for i in range(990)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import os
 import shutil
 import subprocess
@@ -20,9 +21,10 @@ import pytest
 
 from peers.ami_peer import attack
 from services.bus import Bus, encode, keys
+from services.guard import firewall
 from services.guard.config import GuardSettings
 from services.guard.firewall import Backend, IpsetBackend, NftablesBackend
-from services.guard.guard import Guard
+from services.guard.guard import BANS, Guard
 from tests.bus.helpers import eventually
 
 PORT = 8099
@@ -218,3 +220,111 @@ async def test_the_guard_bans_an_attacker_in_the_real_firewall(net: Net, redis_u
 async def _status_says(bus: Bus, **expected: str) -> bool:
     status = await bus.redis.hgetall(bus.key(keys.status("guard")))
     return all(status.get(k) == v for k, v in expected.items())
+
+
+def _element(n: Net, address: str) -> str:
+    """The element of `address` as `nft list set` prints it (`10.201.0.2 timeout 1d6h expires ...`), or ""."""
+    listing = n.exec("nft", "list", "set", "inet", "pbx_guard", "banned4").stdout
+    elements = listing.partition("elements = {")[2].partition("}")[0]
+    return next((e.strip() for e in elements.split(",") if e.strip().split(" ")[0] == address), "")
+
+
+async def _ban(bus: Bus, address: str, seconds: int) -> None:
+    await bus.publish(keys.commands("guard"), {"address": address, "bantime": str(seconds)}, type="ban")
+
+
+async def test_bans_longer_than_27_hours_reach_nft_and_later_bans_still_do(
+    net: Net, redis_url: str, prefix: str
+) -> None:
+    """nft reads no number of 10**8 or more: `timeout 108000000ms` (30 h) was refused, and every later ban."""
+    settings = GuardSettings(redis_url=redis_url, pbx_prefix=prefix, bus_block_ms=100, guard_bantime=600)
+    bus = Bus(settings)
+    guard = Guard(settings, bus, NftablesBackend(prefix=["ip", "netns", "exec", net.server]), tick=0.2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(guard.run(stop))
+    try:
+        await eventually(lambda: _status_says(bus, ready="1"))
+        await _ban(bus, C1, 30 * 3600)
+        await _ban(bus, C2, 3000 * 60)  # the Ban button's 3000 minutes
+        await wait_for(lambda: not net.reachable(C1) and not net.reachable(C2))
+        # In the kernel with their own timeouts: they end there even with the guard stopped.
+        assert _element(net, C1).startswith(f"{C1} timeout 1d6h ")
+        assert _element(net, C2).startswith(f"{C2} timeout 2d2h ")
+        at = "2026-11-24T20:00:00.000000Z"
+        await bus.publish_fields(keys.SECURITY, [encode(p, type="event", at=at) for p in attack([C3], 5)])
+        await wait_for(lambda: not net.reachable(C3))
+        assert _element(net, C3).startswith(f"{C3} timeout 10m ")
+        await eventually(lambda: _status_says(bus, active_bans="3", firewall_ok="1", firewall_pending="0"))
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        await bus.close()
+
+
+async def test_a_ban_longer_than_a_kernel_timeout_holds_until_the_guard_lifts_it(
+    net: Net, redis_url: str, prefix: str
+) -> None:
+    settings = GuardSettings(redis_url=redis_url, pbx_prefix=prefix, bus_block_ms=100)
+    bus = Bus(settings)
+    now = [time.time()]
+    backend = NftablesBackend(prefix=["ip", "netns", "exec", net.server])
+    guard = Guard(settings, bus, backend, clock=lambda: now[0], tick=0.2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(guard.run(stop))
+    try:
+        await eventually(lambda: _status_says(bus, ready="1"))
+        await _ban(bus, C1, 60 * 86400)
+        await wait_for(lambda: not net.reachable(C1))
+        assert _element(net, C1) == C1  # no timeout: the guard ends it
+        now[0] += 60 * 86400 - 60
+        await asyncio.sleep(0.5)  # a few housekeeping ticks: not over yet
+        assert not net.reachable(C1)
+        now[0] += 61
+        await wait_for(lambda: net.reachable(C1))
+        assert _element(net, C1) == ""
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        await bus.close()
+
+
+async def test_a_ban_nft_refuses_does_not_keep_the_others_out(
+    net: Net, redis_url: str, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nft refuses a whole script for one bad element: the others go in, the refused one is reported."""
+    # Timeouts written in milliseconds again, as before: nft refuses 30 h ("value too large").
+    monkeypatch.setattr(firewall, "nft_timeout", lambda s: f" timeout {max(int(s * 1000), 1000)}ms")
+    settings = GuardSettings(redis_url=redis_url, pbx_prefix=prefix, bus_block_ms=100)
+    bus = Bus(settings)
+    now = time.time()
+    saved = {
+        a: {"address": a, "reason": "x", "count": 5, "until": now + s, "offence": 1}
+        for a, s in [(C1, 600), (C2, 30 * 3600), (C3, 600)]
+    }
+    await bus.redis.hset(
+        bus.key(BANS),
+        mapping={a: json.dumps({**r, "banned_at": now, "source": "rules"}) for a, r in saved.items()},
+    )
+    guard = Guard(settings, bus, NftablesBackend(prefix=["ip", "netns", "exec", net.server]), tick=0.2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(guard.run(stop))
+    try:
+        # One batch of three on start: refused whole, then split.
+        await wait_for(lambda: not net.reachable(C1) and not net.reachable(C3))
+        assert net.reachable(C2)
+        await eventually(
+            lambda: _status_says(bus, firewall_ok="0", firewall_refused="1", firewall_pending="1")
+        )
+        status = await bus.redis.hgetall(bus.key(keys.status("guard")))
+        assert C2 in status["firewall_error"] and "value too large" in status["firewall_error"]
+        assert "degraded" in status and C2 in status["degraded"]
+        # Later bans are not held back by the refused one.
+        await _ban(bus, C6, 600)
+        await wait_for(lambda: not net.reachable(C6))
+        monkeypatch.undo()  # the firewall takes it once it can
+        await wait_for(lambda: not net.reachable(C2))
+        await eventually(lambda: _status_says(bus, firewall_ok="1", firewall_refused="0", degraded=""))
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        await bus.close()

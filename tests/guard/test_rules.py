@@ -102,6 +102,14 @@ def test_repeat_offenders_get_longer_bans_up_to_the_cap() -> None:
     assert times == [600, 1200, 2000, 2000]
 
 
+def test_a_repeat_offender_past_any_float_still_gets_the_cap() -> None:
+    """factor ** (offence - 1) overflows a float after some 1000 offences (a restored count may be that)."""
+    rules = Rules(RulesConfig(maxretry=1, bantime=600.0, recidive_factor=2.0, recidive_max=604800.0))
+    rules.offences["198.51.100.9"] = (5000, 0.0)
+    ban = rules.feed("InvalidPassword", addr("198.51.100.9"), 10)
+    assert ban is not None and ban.offence == 5001 and ban.bantime == 604800
+
+
 def test_offences_older_than_recidive_findtime_are_forgotten() -> None:
     rules = Rules(RulesConfig(maxretry=1, bantime=600, recidive_findtime=86400))
     first = rules.feed("InvalidPassword", addr("198.51.100.9"), 0)

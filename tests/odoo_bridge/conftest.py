@@ -62,5 +62,35 @@ async def running(redis_url: str, prefix: str, odoo: OdooPeer) -> AsyncIterator[
     await run.halt()
 
 
+def call_of(item: dict, linked: dict[str, str]) -> str:
+    """The call an item belongs to: its Linkedid (its own channel's, else the dialled one's), or for a Cdr the
+    Linkedid of its channel's UniqueID."""
+    for prefix in ("", "Dest", "LocalOne"):
+        if item.get(prefix + "Linkedid") and item.get(prefix + "Uniqueid"):
+            linked.setdefault(item[prefix + "Uniqueid"], item[prefix + "Linkedid"])
+    for prefix in ("", "Dest", "LocalOne"):
+        if item.get(prefix + "Linkedid"):
+            return item[prefix + "Linkedid"]
+    uid = item.get("UniqueID") or item.get("Uniqueid") or ""
+    return linked.get(uid, uid)
+
+
+def per_call(items: list[dict]) -> dict[str, list[str]]:
+    """Each call's `@id`s in the order given."""
+    linked: dict[str, str] = {}
+    calls: dict[str, list[str]] = {}
+    for item in items:
+        calls.setdefault(call_of(item, linked), []).append(item["@id"])
+    return calls
+
+
+def assert_delivered_once_in_call_order(items: list[dict], wanted: list[dict]) -> None:
+    """Odoo got exactly the wanted entries, each once, and every call's events in the bus's order."""
+    ids = [i["@id"] for i in items]
+    assert len(ids) == len(set(ids)), "an entry reached Odoo twice"
+    assert sorted(ids) == sorted(w["@id"] for w in wanted)
+    assert per_call(items) == per_call(wanted)
+
+
 def peer_port(url: str) -> int:
     return urlparse(url).port or 80

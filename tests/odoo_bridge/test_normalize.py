@@ -62,3 +62,20 @@ def test_enrich_adds_e164_and_utc_and_keeps_the_originals() -> None:
     enrich(item, "BE", "Europe/Brussels")
     assert item["@e164"] == {"Source": "+32470123456"} and item["Source"] == "0470123456"
     assert item["@utc"] == {"StartTime": "2026-07-01 10:00:00"}
+
+
+@pytest.mark.parametrize(
+    ("item", "when"),
+    [
+        # A security event's EventTV, as Asterisk writes it.
+        ({"EventTV": "2026-11-24T20:33:20.623+0000", "@at": "x"}, "2026-11-24T20:33:20.623000Z"),
+        ({"EventTV": "2026-11-24T21:33:20.623+0100", "@at": "x"}, "2026-11-24T20:33:20.623000Z"),
+        # `timestampevents=yes`: seconds since the epoch.
+        ({"Timestamp": "1795552393.617283", "@at": "x"}, "2026-11-24T20:33:13.617283Z"),
+        # Neither: when the gateway received it.
+        ({"@at": "2026-11-24T20:33:21.000001Z"}, "2026-11-24T20:33:21.000001Z"),
+        ({"EventTV": "garbage", "@at": "2026-11-24T20:33:21.000001Z"}, "2026-11-24T20:33:21.000001Z"),
+    ],
+)
+def test_each_item_carries_its_own_time(item: dict, when: str) -> None:
+    assert enrich(dict(item), "BE", "UTC")["@time"] == when

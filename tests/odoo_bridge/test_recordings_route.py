@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import random
 from typing import Any
 
+from peers.odoo_peer import OdooPeer
 from peers.odoo_peer.server import OdooError
-from services.bus import Bus, keys
+from services.bus import Bus, encode, keys
 from tests.bus.helpers import eventually
 
 from .conftest import Running, bridge_settings, start_bridge
+from .test_parallel_lanes import MAPPED, interleaved_calls
 
 CHUNK = 1000
 
@@ -102,3 +105,33 @@ async def test_a_summary_refused_call_after_call_is_dead_lettered_with_an_error_
         assert [d["@type"] for d in dead] == ["recording"]
     finally:
         await bridge.halt()
+
+
+async def test_recordings_and_events_share_the_pool_of_odoo_concurrency_sessions(
+    redis_url: str, prefix: str
+) -> None:
+    odoo = await OdooPeer(latency=0.03).start()
+    run = await start_bridge(
+        bridge_settings(redis_url, prefix, odoo, odoo_concurrency=2, odoo_batch=10), odoo
+    )
+    try:
+        events = interleaved_calls(random.Random(7), rounds=3)
+        fields = [encode(p, type="event", server="asterisk1", id=f"s:{n}") for n, p in enumerate(events)]
+        await run.bus.publish_fields(keys.EVENTS, fields)
+        keys_ = [f"{n:x}" * 64 for n in range(1, 6)]
+        for n, key in enumerate(keys_):
+            await publish_recording(run.bus, bytes([n]) * 5000, key)
+        wanted = [f for f in fields if f.get("Event") in MAPPED]
+
+        async def all_there() -> bool:
+            stored = len(odoo.recordings.recordings) == len(keys_)
+            return stored and len(odoo.items("asterisk_plus.call")) >= len(wanted)
+
+        await eventually(all_there, timeout=60)
+        # The recordings' consumer logged in no session of its own and never made a third call in flight.
+        assert odoo.logins == 2
+        assert odoo.max_in_flight == 2
+        assert len(await verdicts(run.bus)) == len(keys_)
+    finally:
+        await run.halt()
+        await odoo.stop()

@@ -101,3 +101,12 @@ def test_every_list_view_of_the_module_converts_to_a_valid_tree_view() -> None:
                 assert "list" not in tags, (path.name, record.get("id"))
                 seen += "tree" in tags
     assert seen >= 6
+
+
+def test_the_chatter_of_odoo_18_becomes_the_one_of_odoo_17() -> None:
+    arch = '<form><sheet><field name="name"/></sheet><chatter/></form>'
+    root = ElementTree.fromstring(compat.arch_for_17(arch))
+    [chatter] = [e for e in root.iter("div") if e.get("class") == "oe_chatter"]
+    assert [f.get("name") for f in chatter.iter("field")] == ["message_follower_ids", "message_ids"]
+    assert compat.arch_for_17("<form><chatter /></form>").count("oe_chatter") == 1
+    assert "chatter" not in {e.tag for e in root.iter()}

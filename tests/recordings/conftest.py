@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from peers.ami_peer import AmiPeer
-from peers.ami_peer.recording import RecordedCall, play_recorded_call
+from peers.ami_peer.flows.recording import RecordedCall, play_recorded_call
 from peers.odoo_peer import OdooPeer
 from peers.odoo_peer.recordings import Recording
 from services.bus import Bus

@@ -5,7 +5,7 @@ from __future__ import annotations
 import wave
 from pathlib import Path
 
-from peers.ami_peer.recording import voice_pcm
+from peers.ami_peer.flows.recording import voice_pcm
 
 # MPEG audio, layer III: bitrates (kbps) by version, sample rates by version, samples per frame.
 BITRATES = {

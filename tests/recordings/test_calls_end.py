@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from peers.ami_peer.recording import RecordedCall
+from peers.ami_peer.flows.recording import RecordedCall
 from tests.ami_gateway.conftest import wait_logged_in
 from tests.bus.helpers import eventually
 

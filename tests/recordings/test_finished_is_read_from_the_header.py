@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from peers.ami_peer.recording import wav_header
+from peers.ami_peer.flows.recording import wav_header
 from services.recordings.wav import Action, Fault, judge, read_header
 
 from .helpers import write_wav

@@ -1,16 +1,27 @@
-# server comes before server_bridge and system_account, which extend it.
+# server comes before server_bridge, server_calls, server_phonebook and system_account, which extend it.
 from . import (
     ban,
     ban_wizard,
     bus,
     call,
+    call_ingest,
+    call_notify,
+    call_originate,
+    call_outcome,
     compat17,
     conf,
     console_command,
     event_map,
+    ir_http,
+    lookup,
+    pbx_user,
+    phonebook,
     res_partner,
+    res_users,
     rights,
     server,
     server_bridge,
+    server_calls,
+    server_phonebook,
     system_account,
 )

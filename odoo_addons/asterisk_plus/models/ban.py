@@ -69,7 +69,14 @@ class Ban(models.Model):
                 self.env,
                 ban.server_id,
                 "commands:guard",
-                bus.fields_for(ban.server_id, "unban", {"address": ban.address}, user=self.env.user.login),
+                bus.fields_for(
+                    ban.server_id,
+                    "unban",
+                    {"address": ban.address},
+                    reply_to="to_odoo",
+                    uid=self.env.uid,
+                    user=self.env.user.login,
+                ),
             )
         self.write({"active": False})
 

@@ -22,6 +22,10 @@ def normalize_address(text):
     return str(ip)
 
 
+# The guard's longest ban (services/guard/rules.py MAX_BANTIME_S): a longer one is refused there.
+MAX_DURATION_MIN = 366 * 24 * 60
+
+
 class BanWizard(models.TransientModel):
     """A manual ban: the guard's `ban` command on `commands:guard` (services/guard/guard.py `_command`)."""
 
@@ -58,8 +62,10 @@ class BanWizard(models.TransientModel):
     @api.constrains("duration")
     def _check_duration(self):
         for rec in self:
-            if rec.duration < 0:
-                raise ValidationError(_("The duration is in minutes, 0 or more (0 = permanent)"))
+            if not 0 <= rec.duration <= MAX_DURATION_MIN:
+                raise ValidationError(
+                    _("The duration is in minutes, 0 (permanent) to %s (366 days)", MAX_DURATION_MIN)
+                )
 
     def _allowed_by_access_list(self, address):
         ip = ipaddress.ip_address(address)
@@ -94,7 +100,10 @@ class BanWizard(models.TransientModel):
             self.env,
             server,
             "commands:guard",
-            bus.fields_for(server, "ban", headers, uid=self.env.uid, user=self.env.user.login),
+            # The guard answers through the bridge: the admin sees a ban it refused, not only `dead`.
+            bus.fields_for(
+                server, "ban", headers, reply_to="to_odoo", uid=self.env.uid, user=self.env.user.login
+            ),
         )
         return {
             "type": "ir.actions.client",

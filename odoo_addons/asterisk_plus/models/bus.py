@@ -3,8 +3,11 @@
 import json
 import logging
 import re
+import time
 import uuid
+from collections import OrderedDict
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from odoo.exceptions import UserError
 
@@ -26,6 +29,16 @@ def new_id():
 
 # A stream entry id as Redis writes it: milliseconds-sequence.
 _ENTRY_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
+# Which of the agent's services reads a stream Odoo writes to: the one that did not answer.
+SERVICES = {"actions": "ami_gateway"}
+# A service's status hash is rewritten every few seconds while it runs: older than this, it is not running.
+STATUS_FRESH_S = 30
+# The socket waits this much longer than an XREAD BLOCK, so that the wait, not the socket, ends first.
+SOCKET_MARGIN_S = 5
+
+# Requests published and not yet answered: their reply stream -> the stream they went to (so the message can
+# name the service that did not answer). Bounded: a request whose answer is never awaited is forgotten.
+_pending = OrderedDict()
 
 
 def _url(server):
@@ -34,15 +47,109 @@ def _url(server):
     return server.sudo().redis_url if hasattr(server, "sudo") else server.redis_url
 
 
-def client(server):
+class Detached:
+    """What the bus needs of a server record, read while its cursor is open: postcommit hooks run after it
+    committed, where the record may not be readable any more."""
+
+    def __init__(self, redis_url, bus_prefix, name):
+        self.redis_url, self.bus_prefix, self.name = redis_url, bus_prefix, name
+
+
+def detached(server):
+    return Detached(_url(server), server.bus_prefix, server.name)
+
+
+# redis_url -> whether it is a Redis Cluster node; asked once per Odoo worker.
+_CLUSTER = {}
+
+
+def _is_cluster(url):
+    if redis is None:
+        return False
+    if url not in _CLUSTER:
+        probe = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
+        try:
+            _CLUSTER[url] = bool(probe.info("cluster").get("cluster_enabled"))
+        finally:
+            probe.close()
+    return _CLUSTER[url]
+
+
+def client(server, socket_timeout=5):
     if redis is None:
         raise UserError("The Python package 'redis' is not installed on the Odoo server: pip install redis")
-    return redis.Redis.from_url(
-        _url(server), decode_responses=True, socket_timeout=5, socket_connect_timeout=3
+    url = _url(server)
+    options = {"decode_responses": True, "socket_timeout": socket_timeout, "socket_connect_timeout": 3}
+    if _is_cluster(url):
+        return redis.RedisCluster.from_url(url, **options)
+    return redis.Redis.from_url(url, **options)
+
+
+def service_for(stream):
+    """The agent's service that reads `stream` (`commands:<service>` or `actions`)."""
+    if stream.startswith("commands:"):
+        return stream.split(":", 1)[1]
+    return SERVICES.get(stream, "agent")
+
+
+def _where(server):
+    """The Redis URL without its credentials: the message goes to users who may not read the password."""
+    url = urlsplit(_url(server) or "")
+    host = url.hostname or "?"
+    return f"{url.scheme}://{host}{f':{url.port}' if url.port else ''}{url.path}"
+
+
+def unreachable(server, exc):
+    return UserError(
+        f"Cannot reach the Agent's bus (Redis) at {_where(server)}: {exc}. Check the server's Redis URL "
+        "and that Redis runs and accepts Odoo's connections."
     )
 
 
+def no_answer(server, conn, stream, timeout):
+    """Redis answered, the agent's service did not: say which one, and what its status hash tells."""
+    service = service_for(stream) if stream else "agent"
+    text = (
+        f"Redis ({_where(server)}) is reachable, but the agent's {service} did not answer within "
+        f"{timeout:g} s. Check that {service} runs on the agent's machine (`pbx status`, or its container)."
+    )
+    if service == "agent":
+        return UserError(text)
+    try:
+        status = conn.hgetall(key(server, f"status:{service}"))
+    except redis.RedisError:
+        return UserError(text)
+    if not status:
+        return UserError(
+            f"{text} It has never reported on this bus (no {key(server, f'status:{service}')}): check that "
+            "it uses the same Redis, prefix and server name as this form."
+        )
+    age = time.time() - float(status.get("updated_ts") or 0)
+    if age > STATUS_FRESH_S:
+        return UserError(
+            f"{text} Its status was last updated {_ago(age)} ago ({status.get('updated_at', '?')}): "
+            "it is not running."
+        )
+    return UserError(
+        f"{text} Its status was updated {_ago(age)} ago, so it runs: it may be busy or stuck (see its log)."
+        + (f" It says: {status['reason']}" if status.get("reason") else "")
+    )
+
+
+def _ago(seconds):
+    seconds = int(seconds)
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"
+
+
 def key(server, name):
+    # On a Redis Cluster the agent (REDIS_CLUSTER=yes) makes the server's name a hash tag, so all its keys
+    # share one slot: the same here, found out from Redis itself. A single Redis keeps the plain form.
+    if _is_cluster(_url(server)):
+        return f"{server.bus_prefix}:{{{server.name}}}:{name}"
     return f"{server.bus_prefix}:{server.name}:{name}"
 
 
@@ -59,32 +166,33 @@ def fields_for(server, type_, headers=None, payload=None, **meta):
     if payload is not None:
         fields["@json"] = json.dumps(payload, ensure_ascii=False)
     for name, value in (headers or {}).items():
+        if isinstance(value, list | tuple):  # a repeated header: Name, Name#2, Name#3...
+            for n, one in enumerate(value, 1):
+                fields[name if n == 1 else f"{name}#{n}"] = str(one)
+            continue
         fields[name] = "" if value is None or value is False else str(value)
     return fields
 
 
-def _unreachable(server, exc):
-    return UserError(f"Cannot reach the Agent's bus ({server.name}): {exc}")
-
-
 def publish_now(server, stream, fields):
     try:
-        return client(server).xadd(key(server, stream), fields, maxlen=1_000_000, approximate=True)
+        entry_id = client(server).xadd(key(server, stream), fields, maxlen=1_000_000, approximate=True)
     except redis.RedisError as exc:
-        raise _unreachable(server, exc) from exc
+        raise unreachable(server, exc) from exc
+    reply_to = fields.get("@reply_to") or ""
+    if reply_to.startswith("replies:"):
+        _pending[reply_to] = stream
+        while len(_pending) > 1000:
+            _pending.popitem(last=False)
+    return entry_id
 
 
 def publish_after_commit(env, server, stream, fields):
     """XADD once the transaction has committed: a rolled-back action sends nothing."""
     values = dict(fields)
-    server_values = {"redis_url": _url(server), "bus_prefix": server.bus_prefix, "name": server.name}
+    s = detached(server)
 
     def send():
-        class _S:  # the record may not be readable after the cursor closed
-            pass
-
-        s = _S()
-        s.__dict__.update(server_values)
         try:
             publish_now(s, stream, values)
         except UserError as exc:
@@ -95,15 +203,18 @@ def publish_after_commit(env, server, stream, fields):
 
 
 def wait_reply(server, reply_stream, timeout):
-    """The first entry of a per-request reply stream, or None after `timeout` seconds."""
+    """The first entry of a per-request reply stream. After `timeout` seconds without one, a UserError that
+    says what is true: Redis unreachable, or which service of the agent did not answer."""
+    stream = _pending.pop(reply_stream, "")
+    conn = client(server, socket_timeout=timeout + SOCKET_MARGIN_S)
     try:
-        result = client(server).xread({key(server, reply_stream): "0-0"}, block=int(timeout * 1000), count=1)
+        result = conn.xread({key(server, reply_stream): "0-0"}, block=int(timeout * 1000), count=1)
     except redis.RedisError as exc:
-        raise _unreachable(server, exc) from exc
+        raise unreachable(server, exc) from exc
     for _stream, entries in result or []:
         for _entry_id, fields in entries:
             return fields
-    return None
+    raise no_answer(server, conn, stream, timeout)
 
 
 def on_bus(server, stream, items, names=("@id", "@type", "@json")):
@@ -120,7 +231,7 @@ def on_bus(server, stream, items, names=("@id", "@type", "@json")):
             pipe.xrange(key(server, stream), entry, entry, count=1)
         found = dict(zip(wanted, pipe.execute(), strict=True))
     except redis.RedisError as exc:
-        raise _unreachable(server, exc) from exc
+        raise unreachable(server, exc) from exc
     matches = []
     for item, entry in zip(items, entries, strict=True):
         rows = found.get(entry) or []

@@ -1,11 +1,33 @@
-from datetime import datetime
+"""The call journal: one call per Linkedid, its legs, and what its facts say (../call_state.py)."""
 
-from odoo import api, fields, models
+import json
+from datetime import datetime
+from html import escape
+
+import pytz
+from odoo import api, fields, models, release
+
+from .. import call_events, call_state
 
 try:
     import phonenumbers
 except ImportError:
     phonenumbers = None
+
+# How a list groups a number: `aggregator` since Odoo 18, `group_operator` before.
+AGGREGATOR = "aggregator" if release.version_info[0] >= 18 else "group_operator"
+
+STATUSES = [
+    ("dialing", "Dialing"),
+    ("ringing", "Ringing"),
+    ("up", "In progress"),
+    ("answered", "Answered"),
+    ("missed", "Missed"),
+    ("noanswer", "No answer"),
+    ("busy", "Busy"),
+    ("congestion", "Congestion"),
+    ("failed", "Failed"),
+]
 
 
 def e164(number, country):
@@ -19,9 +41,16 @@ def e164(number, country):
 
 
 def parse_at(value):
+    """A bus `@at` (UTC ISO) as a naive datetime (Odoo UTC); False when empty, ValueError if unreadable."""
     if not value:
         return False
     return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+
+
+def state_time(value):
+    """A time of the call state (UTC, `YYYY-MM-DD HH:MM:SS.ffffff`) as a naive datetime, False when empty."""
+    text = call_events.parse_time(value)
+    return datetime.fromisoformat(text) if text else False
 
 
 class ProcessedEvent(models.Model):
@@ -34,158 +63,133 @@ class ProcessedEvent(models.Model):
     _sql_constraints = [("name_unique", "unique(name)", "An event is processed once.")]
 
 
+def call_name(caller, called):
+    return f"{caller or '?'} -> {called or '?'}"
+
+
 class Call(models.Model):
     _name = "asterisk_plus.call"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _description = "Call"
     _order = "started_at desc, id desc"
+    _mail_post_access = "read"  # whoever sees a call may write about it in its chatter
 
-    name = fields.Char(compute="_compute_name", store=True)
-    server_id = fields.Many2one("asterisk_plus.server", required=True, ondelete="cascade")
-    linkedid = fields.Char(required=True, index=True)
+    name = fields.Char(help="caller -> called")
+    server_id = fields.Many2one("asterisk_plus.server", required=True, ondelete="cascade", index=True)
+    linkedid = fields.Char(required=True, index=True, help="Asterisk's Linkedid: the key of the call")
     direction = fields.Selection([("in", "Incoming"), ("out", "Outgoing"), ("internal", "Internal")])
     caller = fields.Char(help="E.164 when external")
     called = fields.Char(help="E.164 when external")
     partner_id = fields.Many2one("res.partner", index=True)
-    user_id = fields.Many2one("res.users", string="PBX user")
-    status = fields.Selection(
-        [
-            ("ringing", "Ringing"),
-            ("answered", "Answered"),
-            ("noanswer", "No answer"),
-            ("busy", "Busy"),
-            ("failed", "Failed"),
-            ("ended", "Ended"),
-        ],
-        default="ringing",
+    user_id = fields.Many2one(
+        "res.users",
+        string="User",
+        index=True,
+        help="Incoming: who answered (or whose phone rang first); outgoing and internal: who called",
     )
-    started_at = fields.Datetime()
+    participant_ids = fields.Many2many(
+        "res.users",
+        "asterisk_plus_call_participant_rel",
+        "call_id",
+        "user_id",
+        string="Participants",
+        help="Every user whose phone took part: they see the call",
+    )
+    status = fields.Selection(STATUSES, default="ringing", index=True)
+    answered = fields.Boolean(index=True)
+    answered_by_dialplan = fields.Boolean(
+        help="Answered by the PBX itself (an IVR, a voicemail), nobody dialled"
+    )
+    answered_user_id = fields.Many2one("res.users", string="Answered by")
+    answered_channel = fields.Char()
+    answered_exten = fields.Char(string="Answered on extension")
+    answered_member = fields.Char(string="Queue member")
+    abandoned = fields.Boolean(help="The caller gave up waiting in a queue")
+    queue = fields.Char()
+    reason = fields.Char(help="Why the call was not answered, in words")
+    started_at = fields.Datetime(index=True)
     answered_at = fields.Datetime()
     ended_at = fields.Datetime()
-    duration = fields.Integer(help="Seconds")
+    duration = fields.Integer(help="Seconds from the first event to the end")
+    talk_time = fields.Integer(help="Seconds from the answer to the end")
+    ring_time = fields.Integer(help="Seconds before the answer (or the end)", **{AGGREGATOR: "avg"})
+    start_hour = fields.Integer(
+        string="Hour",
+        help="Hour of the day the call started, in the server's timezone",
+        **{AGGREGATOR: False},
+    )
+    request_id = fields.Char(index=True, help="Bus request id of the click-to-call that made this call")
+    res_model = fields.Char(string="From model", help="The record the click-to-call came from")
+    res_id = fields.Many2oneReference(string="From record", model_field="res_model")
+    leg_ids = fields.One2many("asterisk_plus.call.leg", "call_id", string="Legs")
+    facts = fields.Text(groups="base.group_system", help="What Asterisk said about the call (JSON)")
+    timeline = fields.Html(compute="_compute_timeline", sanitize=False)
+    partner_logged = fields.Boolean(help="The call was written on the partner's chatter")
+    written = fields.Text(groups="base.group_system", help="The values the journal last wrote (JSON)")
 
     _sql_constraints = [("linkedid_unique", "unique(server_id, linkedid)", "One call per Linkedid.")]
 
-    @api.depends("caller", "called")
-    def _compute_name(self):
+    def _facts(self):
+        self.ensure_one()
+        return json.loads(self.sudo().facts or "{}")
+
+    def _summary(self):
+        return call_state.summarize(self._facts(), self.linkedid)
+
+    @api.depends("facts")
+    def _compute_timeline(self):
         for rec in self:
-            rec.name = f"{rec.caller or '?'} -> {rec.called or '?'}"
-
-    @api.model
-    def on_ami_events(self, server_name, items):
-        server = self.env["asterisk_plus.server"]._for_bridge(server_name)
-        calls = self.sudo()
-        processed = self.env["asterisk_plus.processed_event"].sudo()
-        ids = [i.get("@id") for i in items if i.get("@id")]
-        done = set(processed.search([("name", "in", ids)]).mapped("name"))
-        results = []
-        for item in items:
-            event_id = item.get("@id")
-            if event_id and event_id in done:
-                results.append({"status": "duplicate"})
+            if not rec.id or not rec.linkedid:
+                rec.timeline = False
                 continue
-            try:
-                with self.env.cr.savepoint():
-                    calls._apply(server, item)
-                    if event_id:
-                        processed.create({"name": event_id})
-                        done.add(event_id)
-                results.append({"status": "ok"})
-            except Exception as exc:  # one bad event must not hold the others back
-                results.append({"status": "error", "error": f"{type(exc).__name__}: {exc}"})
-        return results
+            tz = pytz.timezone(rec.server_id.tz or "UTC")
+            rows = []
+            for at, words in rec._summary()["timeline"]:
+                local = state_time(at)
+                shown = pytz.utc.localize(local).astimezone(tz).strftime("%H:%M:%S.%f")[:-3] if local else ""
+                rows.append(f"<tr><td>{shown}</td><td>{escape(words)}</td></tr>")
+            rec.timeline = f"<table class='table table-sm'>{''.join(rows)}</table>"
 
-    def _apply(self, server, item):
-        linkedid = item.get("Linkedid") or item.get("DestLinkedid") or item.get("UniqueID")
-        if not linkedid:
-            return
-        call = self.search([("server_id", "=", server.id), ("linkedid", "=", linkedid)], limit=1)
-        event = item.get("Event")
-        numbers = item.get("@e164") or {}
-        at = parse_at(item.get("@at"))
-        if not call:
-            caller = numbers.get("CallerIDNum") or item.get("CallerIDNum") or ""
-            called = numbers.get("Exten") or item.get("Exten") or ""
-            external_in = "CallerIDNum" in numbers
-            external_out = "Exten" in numbers
-            direction = "in" if external_in else "out" if external_out else "internal"
-            call = self.create(
-                {
-                    "server_id": server.id,
-                    "linkedid": linkedid,
-                    "caller": caller,
-                    "called": called,
-                    "direction": direction,
-                    "started_at": at,
-                    "partner_id": self._partner(caller if external_in else called).id,
-                    "user_id": self._user(item, direction).id,
-                }
-            )
-        values = {}
-        if event == "DialBegin" and call.direction == "in":
-            self._notify_ringing(call, item)
-        if event == "DialEnd":
-            status = item.get("DialStatus")
-            values["status"] = {"ANSWER": "answered", "BUSY": "busy", "NOANSWER": "noanswer"}.get(
-                status, "failed"
-            )
-            if status == "ANSWER":
-                values["answered_at"] = at
-        elif event == "Hangup" and call.status == "ringing":
-            values["status"] = "noanswer"
-        if event == "Hangup":
-            values["ended_at"] = at
-        if event == "Cdr":
-            utc = item.get("@utc") or {}
-            for header, name in (
-                ("StartTime", "started_at"),
-                ("AnswerTime", "answered_at"),
-                ("EndTime", "ended_at"),
-            ):
-                if utc.get(header):
-                    values[name] = utc[header]
-            values["duration"] = int(item.get("BillableSeconds") or 0)
-        if values:
-            call.write(values)
-
-    def _notify_ringing(self, call, item):
-        """The user whose extension rings sees who is calling."""
-        exten = item.get("DialString") or item.get("DestCallerIDNum") or ""
-        pbx_user = (
-            self.env["asterisk_plus.user"]
-            .sudo()
-            .search([("server_id", "=", call.server_id.id), ("extension", "=", exten.split("@")[0])], limit=1)
-        )
-        if not pbx_user:
-            return
-        who = call.partner_id.display_name or call.caller
-        self.env["bus.bus"]._sendone(
-            pbx_user.user_id.partner_id,
-            "simple_notification",
-            {"type": "info", "title": "Incoming call", "message": f"{who} ({call.caller})", "sticky": False},
-        )
-        if not call.user_id:
-            call.user_id = pbx_user.user_id
-
-    def _partner(self, number):
-        if not number or not number.startswith("+"):
-            return self.env["res.partner"]
-        return (
-            self.env["res.partner"]
-            .sudo()
-            .search(["|", ("phone_e164", "=", number), ("mobile_e164", "=", number)], limit=1)
-        )
-
-    def _user(self, item, direction):
-        exten = item.get("CallerIDNum") if direction != "in" else item.get("Exten")
-        pbx_user = self.env["asterisk_plus.user"].sudo().search([("extension", "=", exten)], limit=1)
-        return pbx_user.user_id
+    def action_open_origin(self):
+        self.ensure_one()
+        if not self.res_model or not self.res_id:
+            return False
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+            "view_mode": "form",
+        }
 
 
-class PbxUser(models.Model):
-    _name = "asterisk_plus.user"
-    _description = "PBX user: an Odoo user and an extension"
+class CallLeg(models.Model):
+    """One channel of a call (its Uniqueid); what happened on it is read from the call's facts."""
 
-    user_id = fields.Many2one("res.users", required=True, ondelete="cascade")
-    extension = fields.Char(required=True)
-    channel = fields.Char(required=True, help="e.g. PJSIP/101")
-    server_id = fields.Many2one("asterisk_plus.server", required=True)
+    _name = "asterisk_plus.call.leg"
+    _description = "Call leg (a channel)"
+    _order = "id"
+
+    call_id = fields.Many2one("asterisk_plus.call", required=True, ondelete="cascade", index=True)
+    server_id = fields.Many2one("asterisk_plus.server", required=True, ondelete="cascade")
+    uniqueid = fields.Char(required=True, index=True)
+    channel = fields.Char()
+    exten = fields.Char(compute="_compute_state", string="Extension")
+    role = fields.Char(compute="_compute_state")
+    up_at = fields.Datetime(compute="_compute_state", string="Answered at")
+    hangup_at = fields.Datetime(compute="_compute_state", string="Hung up at")
+    cause = fields.Char(compute="_compute_state")
+
+    _sql_constraints = [("uniqueid_unique", "unique(server_id, uniqueid)", "A channel is a leg of one call.")]
+
+    @api.depends("call_id.facts")
+    def _compute_state(self):
+        legs = {}
+        for call in self.mapped("call_id"):
+            legs.update({leg["uniqueid"]: leg for leg in call._summary()["legs"]})
+        for rec in self:
+            leg = legs.get(rec.uniqueid, {})
+            rec.exten = leg.get("exten") or call_events.channel_exten(rec.channel)
+            rec.role = {"caller": "Caller", "answered": "Answered"}.get(leg.get("role"), "")
+            rec.up_at = state_time(leg.get("up"))
+            rec.hangup_at = state_time(leg.get("hangup"))
+            rec.cause = leg.get("cause") or ""

@@ -1,10 +1,11 @@
-import re
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from . import bus
 from .call import e164
+
+# What the number lookup (lookup.py) and the phonebook read of a partner: a change clears the lookup's cache
+# and republishes the numbers concerned.
+LOOKUP_FIELDS = {"phone", "mobile", "name", "parent_id", "is_company", "active", "country_id", "company_name"}
 
 
 class ResPartner(models.Model):
@@ -21,6 +22,39 @@ class ResPartner(models.Model):
             country = rec.country_id.code or default
             rec.phone_e164 = e164(rec.phone, country) if rec.phone else False
             rec.mobile_e164 = e164(rec.mobile, country) if rec.mobile else False
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = super().create(vals_list)
+        if any(LOOKUP_FIELDS & set(vals) for vals in vals_list):
+            partners._asterisk_lookup_changed(set())
+        return partners
+
+    def write(self, vals):
+        if not LOOKUP_FIELDS & set(vals):
+            return super().write(vals)
+        before = self._asterisk_numbers()
+        result = super().write(vals)
+        self._asterisk_lookup_changed(before)
+        return result
+
+    def unlink(self):
+        before = self._asterisk_numbers()
+        result = super().unlink()
+        self.browse()._asterisk_lookup_changed(before)
+        return result
+
+    def _asterisk_numbers(self):
+        """The E.164 numbers of these partners and of their contacts (whose names show the company's)."""
+        partners = (self | self.child_ids).sudo()
+        return {n for p in partners for n in (p.phone_e164, p.mobile_e164) if n and n.startswith("+")}
+
+    def _asterisk_lookup_changed(self, before):
+        numbers = before | self._asterisk_numbers()
+        if not numbers:  # no number had or has these partners: no lookup and no phonebook entry changes
+            return
+        self.env.registry.clear_cache()  # the lookup's ormcache
+        self.env["asterisk_plus.phonebook"]._numbers_changed(numbers)
 
     def _compute_asterisk_call_count(self):
         counts = dict(
@@ -42,32 +76,9 @@ class ResPartner(models.Model):
         }
 
     def action_asterisk_call(self):
-        """Click-to-call: Asterisk rings the user's phone, then dials the partner."""
+        """Click-to-call: Asterisk rings the user's phone(s), then dials the partner."""
         self.ensure_one()
         number = self.mobile or self.phone
-        # What Asterisk dials: digits, a leading +, * and # (spaces, dots, dashes, brackets dropped).
-        number = re.sub(r"[^0-9+*#]", "", number or "")
         if not number:
             raise UserError(_("%s has no phone number", self.display_name))
-        pbx_user = self.env["asterisk_plus.user"].sudo().search([("user_id", "=", self.env.uid)], limit=1)
-        if not pbx_user:
-            raise UserError(_("You have no extension: ask an Asterisk admin to add you to the PBX users"))
-        server = pbx_user.server_id
-        headers = {
-            "Action": "Originate",
-            "Channel": pbx_user.channel,
-            "Exten": number,
-            "Context": "from-internal",
-            "Priority": "1",
-            "Async": "true",
-            "CallerID": f"{self.display_name} <{pbx_user.extension}>",
-        }
-        fields_ = bus.fields_for(
-            server, "action", headers, reply_to="to_odoo", uid=self.env.uid, user=self.env.user.login
-        )
-        bus.publish_after_commit(self.env, server, "actions", fields_)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {"title": _("Calling"), "message": number, "type": "info"},
-        }
+        return self.env["asterisk_plus.call"].originate(number, "res.partner", self.id, self.id)

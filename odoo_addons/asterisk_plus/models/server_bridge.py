@@ -45,6 +45,9 @@ class AsteriskServerBridge(models.Model):
             "initial_update_done": server.initial_update_done,
             "sync_at_start": server.sync_at_start,
             "events_map": [m.as_bridge_row() for m in maps],
+            # For `pbx doctor`: the module as installed in this database, and where people open the console.
+            "module_version": self.env.ref("base.module_asterisk_plus").sudo().latest_version or "",
+            "console_url": server.console_url or "",
         }
 
     @api.model

@@ -17,21 +17,17 @@ in which nobody sent audio leaves the header alone (44 bytes).
 from __future__ import annotations
 
 import asyncio
-import itertools
 import math
 import struct
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .server import AmiPeer
+from .parts import RING, UP, Flow, Leg, Pairs, cdr, device, event, hangup, newexten, soft_hangup, varset
 
-Pairs = list[tuple[str, str]]
-_numbers = itertools.count(1)
-_channels = itertools.count(0x100)
-CALL, DIALPLAN = ("Privilege", "call,all"), ("Privilege", "dialplan,all")
+if TYPE_CHECKING:
+    from ..server import AmiPeer
 
 
 def voice_pcm(seconds: float, rate: int = 8000, seed: int = 0) -> bytes:
@@ -77,8 +73,10 @@ class RecordedCall:
     start: datetime = field(default_factory=datetime.now)
 
     def __post_init__(self) -> None:
-        self.uniqueid = f"{int(self.start.timestamp())}.{next(_numbers)}"
-        self.channel = f"PJSIP/trunk-{next(_channels):08x}"
+        # Numbered from the flows' one sequence: no channel of the peer shares its Uniqueid.
+        self.flow = Flow(self.start)
+        self.uniqueid = self.flow.uniqueid()
+        self.channel = f"PJSIP/trunk-{self.flow.suffix()}"
 
     @property
     def file_name(self) -> str:
@@ -88,69 +86,29 @@ class RecordedCall:
     def path(self) -> Path | None:
         return None if self.directory is None else self.directory / self.file_name
 
-    def _snapshot(self, state: tuple[str, str], priority: int) -> Pairs:
-        return [
-            ("Channel", self.channel),
-            ("ChannelState", state[0]),
-            ("ChannelStateDesc", state[1]),
-            ("CallerIDNum", self.caller),
-            ("CallerIDName", "Customer"),
-            ("ConnectedLineNum", "<unknown>"),
-            ("ConnectedLineName", "<unknown>"),
-            ("Language", "en"),
-            ("AccountCode", ""),
-            ("Context", "from-trunk"),
-            ("Exten", self.exten),
-            ("Priority", str(priority)),
-            ("Uniqueid", self.uniqueid),
-            ("Linkedid", self.uniqueid),
-        ]
-
-    def _newexten(self, priority: int, app: str, data: str) -> Pairs:
-        return [
-            ("Event", "Newexten"),
-            DIALPLAN,
-            *self._snapshot(("6", "Up") if priority > 1 else ("4", "Ring"), priority),
-            ("Extension", self.exten),
-            ("Application", app),
-            ("AppData", data),
-        ]
-
-    def _varset(self, priority: int, variable: str, value: str) -> Pairs:
-        state = ("6", "Up") if priority > 1 else ("4", "Ring")
-        return [
-            ("Event", "VarSet"),
-            DIALPLAN,
-            *self._snapshot(state, priority),
-            ("Variable", variable),
-            ("Value", value),
-        ]
+    def _leg(self, priority: int, up: bool = True) -> Leg:
+        uid = self.uniqueid
+        leg = Leg(self.channel, uid, uid, "from-trunk", self.exten, self.caller, "Customer")
+        leg.state, leg.priority = UP if up else RING, priority
+        return leg
 
     def opening(self) -> list[Pairs]:
         """Up to MixMonitorStart: the recording has begun."""
-        ring, up = ("4", "Ring"), ("6", "Up")
-        target = f"{self.asterisk_dir}/{self.file_name}"
+        ringing, answer, mixmonitor = self._leg(1, up=False), self._leg(1), self._leg(2)
         return [
-            [("Event", "Newchannel"), CALL, *self._snapshot(ring, 1)],
-            self._varset(1, "FROM_TRUNK", "1"),
-            self._newexten(1, "Answer", ""),
-            [("Event", "Newstate"), CALL, *self._snapshot(up, 1)],
-            [
-                ("Event", "DeviceStateChange"),
-                ("Privilege", "call,all"),
-                ("Device", "PJSIP/trunk"),
-                ("State", "INUSE"),
-            ],
-            self._newexten(2, "MixMonitor", f"{self.asterisk_dir}/rec-${{UNIQUEID}}.wav"),
-            self._varset(2, "MIXMONITOR_FILENAME", target),
-            [("Event", "MixMonitorStart"), CALL, *self._snapshot(up, 2)],
+            event("Newchannel", ringing.snapshot()),
+            varset(ringing, "FROM_TRUNK", "1"),
+            newexten(ringing, "Answer"),
+            event("Newstate", answer.snapshot()),
+            device("PJSIP/trunk", "INUSE"),
+            newexten(mixmonitor, "MixMonitor", f"{self.asterisk_dir}/rec-${{UNIQUEID}}.wav"),
+            varset(mixmonitor, "MIXMONITOR_FILENAME", f"{self.asterisk_dir}/{self.file_name}"),
+            event("MixMonitorStart", mixmonitor.snapshot()),
         ]
 
     def closing(self) -> list[Pairs]:
         """From the Wait to the end: no MixMonitorStop, the channel's Hangup ends the recording."""
-        up = ("6", "Up")
-        end = self.start + timedelta(seconds=self.seconds)
-        stamp = self.start.strftime("%Y-%m-%d %H:%M:%S")
+        wait, leg = self._leg(3), self._leg(4)
         qos = [
             (
                 "RTPAUDIOQOS",
@@ -164,41 +122,24 @@ class RecordedCall:
             ("RTPAUDIOQOSRTT", "minrtt=0.000;maxrtt=0.000;avgrtt=0.000;stdevrtt=0.000"),
             ("RTPAUDIOQOSMES", "minrxmes=0.000;maxrxmes=0.000;avgrxmes=0.000;stdevrxmes=0.000"),
         ]
+        record = cdr(
+            self.flow,
+            leg,
+            source=self.caller,
+            destination=self.exten,
+            context="from-trunk",
+            callerid=f'"Customer" <{self.caller}>',
+            last_app="Hangup",
+            talk_s=int(self.seconds),
+        )
         return [
-            self._newexten(3, "Wait", f"{self.seconds:g}"),
-            self._newexten(4, "Hangup", ""),
-            [("Event", "SoftHangupRequest"), CALL, *self._snapshot(up, 4), ("Cause", "16")],
-            *(self._varset(4, name, value) for name, value in qos),
-            [
-                ("Event", "Cdr"),
-                ("Privilege", "cdr,all"),
-                ("AccountCode", ""),
-                ("Source", self.caller),
-                ("Destination", self.exten),
-                ("DestinationContext", "from-trunk"),
-                ("CallerID", f'"Customer" <{self.caller}>'),
-                ("Channel", self.channel),
-                ("DestinationChannel", ""),
-                ("LastApplication", "Hangup"),
-                ("LastData", ""),
-                ("StartTime", stamp),
-                ("AnswerTime", stamp),
-                ("EndTime", end.strftime("%Y-%m-%d %H:%M:%S")),
-                ("Duration", str(int(self.seconds))),
-                ("BillableSeconds", str(int(self.seconds))),
-                ("Disposition", "ANSWERED"),
-                ("AMAFlags", "DOCUMENTATION"),
-                ("UniqueID", self.uniqueid),
-                ("UserField", ""),
-            ],
-            [
-                ("Event", "Hangup"),
-                CALL,
-                *self._snapshot(up, 4),
-                ("Cause", "16"),
-                ("Cause-txt", "Normal Clearing"),
-            ],
-            [("Event", "DeviceStateChange"), CALL, ("Device", "PJSIP/trunk"), ("State", "UNAVAILABLE")],
+            newexten(wait, "Wait", f"{self.seconds:g}"),
+            newexten(leg, "Hangup"),
+            soft_hangup(leg),
+            *(varset(leg, name, value) for name, value in qos),
+            record,
+            hangup(leg),
+            device("PJSIP/trunk", "UNAVAILABLE"),
         ]
 
     def events(self) -> list[Pairs]:
