@@ -3,6 +3,7 @@
 #
 #   docker build -t pbx-agent .
 #   docker run --rm -e SERVICE=odoo_bridge -e REDIS_URL=redis://... pbx-agent python -m services.odoo_bridge
+#   docker build --build-arg TEST_PEERS=yes -t pbx-agent:test .   # with the test peers (python -m peers.*)
 
 ARG PYTHON_VERSION=3.11
 # The images the two stages start from: the public python images. A Debian bookworm image does too (give
@@ -31,9 +32,15 @@ RUN python3 -c "import tomllib; \
         >requirements.txt \
     && pip install -r requirements.txt
 COPY services ./services
-COPY peers ./peers
 # Installed, not linked: the final stage takes the venv alone.
 RUN pip install --no-deps .
+# The AMI and Odoo peers, which stand in for Asterisk and Odoo in compose/compose.test.yaml: beside the
+# services in the test image only (TEST_PEERS=yes). The wheel and the production image leave them out.
+ARG TEST_PEERS=no
+COPY peers ./peers
+RUN if [ "$TEST_PEERS" = yes ]; then \
+        cp -r peers "$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/"; \
+    fi
 
 # ---- final: slim runtime, no compilers, non-root ----------------------------------------------------------
 FROM ${BASE_IMAGE} AS final
@@ -49,7 +56,8 @@ RUN groupadd --system --gid 10001 agent \
     && useradd --system --uid 10001 --gid agent --home-dir /var/lib/pbx-agent --shell /usr/sbin/nologin agent \
     && mkdir -p /var/lib/pbx-agent/conf-backups \
     && chown -R agent:agent /var/lib/pbx-agent
-# The installed venv only: services/ and peers/ are in it as packaged by pyproject.toml, no source tree.
+# The installed venv only: services/ as packaged by pyproject.toml (and peers/ with TEST_PEERS=yes), no
+# source tree.
 COPY --from=builder /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \

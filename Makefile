@@ -16,11 +16,12 @@ setup: $(STAMP)
 	@scripts/system-deps.sh
 
 run: setup
-	$(BIN)/python scripts/run_local.py
+	$(BIN)/python -m scripts.run_local
 
 test: $(STAMP)
 	@scripts/system-deps.sh test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 bench: setup
@@ -29,10 +30,11 @@ bench: setup
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -5,24 +5,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-import redis
+from peers import local_redis
+from peers.local_redis import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -31,42 +25,12 @@ def private_redis() -> Iterator[str]:
     if os.environ.get("REDIS_URL"):
         yield os.environ["REDIS_URL"]
         return
-    workdir = tempfile.mkdtemp(prefix="pbx-bench-")
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            shutil.which("redis-server") or "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port)
-    for _ in range(200):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.025)
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
+    with local_redis.private_redis() as server:
+        yield server.url
 
 
 @contextmanager
-def service(name: str, env: dict[str, str]) -> Iterator[subprocess.Popen]:
+def service(name: str, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(
         [sys.executable, "-m", f"services.{name}"],
         cwd=ROOT,
@@ -96,7 +60,7 @@ class OdooProcess:
         self._record = Path(self._dir) / "received.jsonl"
         self._record.touch()
         self._offset = 0
-        self.received: list[dict] = []
+        self.received: list[dict[str, Any]] = []
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "peers.odoo_peer", "--port", str(self.port), "--db", self.db, "--quiet"]
             + ["--latency-ms", str(latency_ms), "--record", str(self._record), "--record-keys", keys]
@@ -105,13 +69,7 @@ class OdooProcess:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for _ in range(400):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.025)
-        raise RuntimeError("the Odoo peer did not start")
+        wait_for_port(self.port, "the Odoo peer", timeout=10)
 
     def poll(self) -> int:
         """Read the receipts written since the last poll; how many there are in all."""
@@ -137,4 +95,4 @@ def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]

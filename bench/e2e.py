@@ -41,7 +41,7 @@ async def wait_items(odoo: OdooProcess, n: int, timeout: float = 300) -> float:
         if time.monotonic() > end:
             raise RuntimeError(f"only {len(odoo.received)} of {n} events reached Odoo")
         await asyncio.sleep(0.05)
-    return max(r["wall"] for r in odoo.received)
+    return float(max(r["wall"] for r in odoo.received))
 
 
 async def pipeline(redis_url: str, *, close: bool, throughput: bool = True) -> tuple[float, float, float]:

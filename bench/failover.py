@@ -18,14 +18,17 @@ import contextlib
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from peers.ami_peer import AmiPeer, demo_calls
 from peers.redis_topology import SentinelTopology, sentinel_available
+from services.ami.codec import Pairs
 from services.bus import REDIS_DOWN, Bus, BusSettings, Consumer, Entry, Keys, close_redis, connect_redis
 
 from .common import service
-from .ingest import _events, measure_ingest
+from .ingest import measure_ingest, sample_events
 
 RUNS = 3  # failovers
 RATE = 2000  # events per second during a failover
@@ -37,12 +40,13 @@ N_ACKS = 50_000  # entries through a consumer group (with and without WAIT)
 N_LATENCY = 1000  # single-event publishes (with and without WAIT)
 
 
-def _settings(topology: SentinelTopology, **overrides: object) -> BusSettings:
-    env = {k.lower(): v for k, v in topology.env().items()}
+def _settings(topology: SentinelTopology, **overrides: Any) -> BusSettings:
+    env: dict[str, Any] = {k.lower(): v for k, v in topology.env().items()}
     return BusSettings(**env, pbx_prefix="bench", **overrides)
 
 
-def _calls():  # noqa: ANN202 - an endless generator of AMI events
+def _calls() -> Iterator[Pairs]:
+    """AMI events without end."""
     while True:
         for call in demo_calls():
             yield from call.events()
@@ -140,7 +144,7 @@ async def wait_costs(workdir: Path) -> dict[str, float]:
     figures: dict[str, list[float]] = {}
     plain, waiting = _settings(topology), _settings(topology, bus_wait_replicas=1)
     try:
-        events = _events(N_INGEST)
+        events = sample_events(N_INGEST)
         for _ in range(REPEATS):
             for name, env in (("ingest", {}), ("ingest_wait", {"BUS_WAIT_REPLICAS": "1"})):
                 rate = await measure_ingest("", events, {**topology.env(), **env})

@@ -28,9 +28,8 @@ from contextlib import contextmanager
 
 from bench.common import percentile, private_redis
 from peers.ami_peer import attack, good_client
-from services.bus import Bus, Consumer, Entry, Log, encode, keys
+from services.bus import Bus, Consumer, Entry, Log, encode, keys, tune_gc
 from services.bus import log as bus_log
-from services.bus.service import tune_gc
 from services.guard.config import GuardSettings
 from services.guard.firewall import Backend, LogBackend, NftablesBackend
 from services.guard.guard import Guard

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-
-import redis.asyncio as aioredis
+from typing import Any
 
 from peers.ami_peer import AmiPeer, demo_calls
-from services.bus import Bus, BusSettings, Keys, close_redis, connect_redis, encode_pairs
+from services.bus import AsyncRedis, Bus, BusSettings, Keys, close_redis, connect_redis, encode_pairs
 
 from .common import private_redis, service
 
 N_EVENTS = 200_000
 
 
-def _events(n: int) -> list[list[tuple[str, str]]]:
+def sample_events(n: int) -> list[list[tuple[str, str]]]:
     out: list[list[tuple[str, str]]] = []
     while len(out) < n:
         for call in demo_calls():
@@ -26,7 +25,7 @@ def _events(n: int) -> list[list[tuple[str, str]]]:
     return out[:n]
 
 
-async def _wait_len(client: aioredis.Redis, key: str, n: int, timeout: float = 120) -> float:
+async def _wait_len(client: AsyncRedis, key: str, n: int, timeout: float = 120) -> float:
     end = time.perf_counter() + timeout
     while True:
         length = await client.xlen(key)
@@ -44,7 +43,8 @@ async def measure_ingest(
     peer = await AmiPeer().start()
     peer.record_sent = False
     bus_env = bus_env or {"REDIS_URL": redis_url}
-    settings = BusSettings(**{k.lower(): v for k, v in bus_env.items()}, pbx_prefix="bench")
+    options: dict[str, Any] = {k.lower(): v for k, v in bus_env.items()}
+    settings = BusSettings(**options, pbx_prefix="bench")
     client = connect_redis(settings)
     key = Keys.of(settings).key("events")
     await client.delete(key)
@@ -85,7 +85,7 @@ async def measure_ceiling(redis_url: str, events: list[list[tuple[str, str]]]) -
 
 
 async def run() -> dict[str, float]:
-    events = _events(N_EVENTS)
+    events = sample_events(N_EVENTS)
     with private_redis() as url:
         ingest = await measure_ingest(url, events)
         ceiling = await measure_ceiling(url, events)

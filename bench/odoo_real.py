@@ -17,14 +17,15 @@ import os
 import random
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlparse
 
 import odoorpc
-import redis.asyncio as aioredis
 
 from peers.ami_peer import demo_calls
 from peers.ami_peer.flows import FLOWS
-from services.bus import Entry, encode, now_iso
+from services.bus import Entry, connect_redis, encode, now_iso
 from services.odoo_bridge.config import BridgeSettings
 from services.odoo_bridge.events_map import EventsMap
 from services.odoo_bridge.keepalive import KeepAliveOpener
@@ -41,7 +42,11 @@ Pairs = list[tuple[str, str]]
 
 def call_shaped(n: int, events_map: EventsMap, rng: random.Random) -> list[Pairs]:
     """`n` mapped events of whole calls woven together, each call's events in their order."""
-    kinds = [*FLOWS.values(), *([lambda: [e for c in demo_calls(rng) for e in c.events()]] * 2)]
+
+    def demo() -> list[Pairs]:
+        return [e for c in demo_calls(rng) for e in c.events()]
+
+    kinds: list[Callable[[], list[Pairs]]] = [*FLOWS.values(), demo, demo]
     out: list[Pairs] = []
     live: list[list[Pairs]] = []
     while len(out) < n:
@@ -79,7 +84,7 @@ async def through_the_bridge(settings: BridgeSettings, events: list[Pairs]) -> t
     with private_redis() as url:
         prefix = f"benchodoo{token}"
         env = {"REDIS_URL": url, "PBX_PREFIX": prefix, "LOG_LEVEL": "WARNING"}
-        client = aioredis.from_url(url, decode_responses=True)
+        client = connect_redis(url)
         key = f"{prefix}:{settings.agent_server}:"
         with service("odoo_bridge", env):
             async with asyncio.timeout(60):  # the bridge logged in and read the events map
@@ -107,7 +112,7 @@ async def through_the_bridge(settings: BridgeSettings, events: list[Pairs]) -> t
     return len(events) / elapsed, len(dead), (dead[0][1].get("@error", "") if dead else "")
 
 
-def one_per_call(settings: BridgeSettings, config: dict, events: list[Pairs]) -> float:
+def one_per_call(settings: BridgeSettings, config: dict[str, Any], events: list[Pairs]) -> float:
     """Each event in its own RPC, as the bridge would shape it: the original agent's way."""
     client = connect(settings)
     events_map = EventsMap(config.get("events_map") or [])

@@ -19,7 +19,8 @@ import time
 
 import redis
 
-from bench.common import free_port, percentile, private_redis, service
+from bench.common import percentile, private_redis, service
+from peers.local_redis import free_port
 
 N_ENTRIES = 100_000
 N_LOOKUPS = 4_000

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from peers.ami_peer import AmiPeer
 from peers.ami_peer.flows.recording import RecordedCall, voice_pcm, wav_header
@@ -30,7 +31,7 @@ def peak_rss_mb(pid: int) -> float:
     return int(next(x for x in status.splitlines() if x.startswith("VmHWM:")).split()[1]) / 1024
 
 
-def recordings(odoo: OdooProcess) -> list[dict]:
+def recordings(odoo: OdooProcess) -> list[dict[str, Any]]:
     """What Odoo received of `asterisk_plus.recording` (the calls' events come too)."""
     odoo.poll()
     return [r for r in odoo.received if r["model"] == "asterisk_plus.recording"]

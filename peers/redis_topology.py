@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import shutil
 import signal
-import socket
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import redis
 
-
-def redis_server() -> str | None:
-    return shutil.which("redis-server")
+from .local_redis import free_port, redis_server, server_args, wait_until
 
 
 def sentinel_available() -> bool:
@@ -27,42 +24,12 @@ def cluster_available() -> bool:
     return redis_server() is not None and shutil.which("redis-cli") is not None
 
 
-def free_port(cluster_bus: bool = False) -> int:
-    """A free loopback port; for a cluster node, port + 10000 (its cluster bus) must be free as well."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if not cluster_bus:
-            return port
-        if port + 10000 < 65536:
-            try:
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port + 10000))
-                return port
-            except OSError:
-                continue
-
-
-def _wait(check, what: str, timeout: float = 30.0) -> None:  # noqa: ANN001 - any callable returning truthy
-    end = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < end:
-        try:
-            if check():
-                return
-        except (redis.RedisError, OSError) as exc:
-            last = exc
-        time.sleep(0.05)
-    raise RuntimeError(f"timed out waiting for {what}" + (f": {last}" if last else ""))
-
-
 @dataclass
 class Process:
     port: int
     args: list[str]
     log: Path
-    proc: subprocess.Popen | None = None
+    proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.proc = subprocess.Popen(self.args, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
@@ -83,8 +50,7 @@ class Process:
 
 
 def _server_args(port: int, workdir: Path, password: str) -> list[str]:
-    args = [redis_server() or "redis-server", "--port", str(port), "--bind", "127.0.0.1"]
-    args += ["--save", "", "--appendonly", "no", "--dir", str(workdir)]
+    args = server_args(port, workdir)
     # A replica syncs at once rather than after the 5 s Redis waits for more replicas to join a sync.
     args += ["--repl-diskless-sync-delay", "0"]
     if password:
@@ -116,7 +82,7 @@ class SentinelTopology:
             server.start()
             self.servers.append(server)
         # The replica in sync first: a new Sentinel then learns of it from its first INFO, not ten seconds on.
-        _wait(
+        wait_until(
             lambda: self.client(replica_port).info("replication").get("master_link_status") == "up",
             "the replica in sync",
         )
@@ -157,12 +123,12 @@ class SentinelTopology:
                 return False
             for sentinel in self.sentinels:
                 client = self.sentinel_client(sentinel.port)
-                state = client.sentinel_master(self.name)
+                state = cast(dict[str, Any], client.sentinel_master(self.name))
                 if state["port"] != master or state["num-other-sentinels"] < 2 or state["num-slaves"] < 1:
                     return False
             return True
 
-        _wait(ready, "the replica and the Sentinels", timeout)
+        wait_until(ready, "the replica and the Sentinels", timeout)
 
     @property
     def sentinel_list(self) -> str:
@@ -182,10 +148,11 @@ class SentinelTopology:
         """The master as the Sentinels say now."""
         for sentinel in self.sentinels:
             try:
-                _, port = self.sentinel_client(sentinel.port).sentinel_get_master_addr_by_name(self.name)
-                return int(port)
-            except (redis.RedisError, TypeError):
+                address = self.sentinel_client(sentinel.port).sentinel_get_master_addr_by_name(self.name)
+            except redis.RedisError:
                 continue
+            if isinstance(address, tuple):  # None while this Sentinel knows no master
+                return int(address[1])
         raise RuntimeError("no Sentinel answers")
 
     def replica_port(self) -> int:
@@ -207,7 +174,7 @@ class SentinelTopology:
             port = self.master_port()
             return port != old_master and self.client(port).info("replication")["role"] == "master"
 
-        _wait(promoted, "a replica promoted to master", timeout)
+        wait_until(promoted, "a replica promoted to master", timeout)
         return self.master_port()
 
     def stop(self) -> None:
@@ -228,13 +195,13 @@ class ClusterTopology:
             port = free_port(cluster_bus=True)
             data = self.workdir / f"node-{port}"
             data.mkdir(parents=True)
-            args = _server_args(port, data, "") + ["--cluster-enabled", "yes"]
+            args = [*_server_args(port, data, ""), "--cluster-enabled", "yes"]
             args += ["--cluster-config-file", str(data / "nodes.conf"), "--cluster-node-timeout", "5000"]
             node = Process(port, args, data / "log")
             node.start()
             self.nodes.append(node)
         for node in self.nodes:
-            _wait(lambda n=node: redis.Redis(port=n.port).ping(), f"cluster node {node.port}")
+            wait_until(redis.Redis(port=node.port).ping, f"cluster node {node.port}")
         create = [shutil.which("redis-cli") or "redis-cli", "--cluster", "create"]
         create += [f"127.0.0.1:{n.port}" for n in self.nodes] + ["--cluster-replicas", "0", "--cluster-yes"]
         done = subprocess.run(create, capture_output=True, text=True, timeout=60)
@@ -247,7 +214,7 @@ class ClusterTopology:
                 for n in self.nodes
             )
 
-        _wait(ok, "cluster_state:ok on every node")
+        wait_until(ok, "cluster_state:ok on every node")
         return self
 
     @property

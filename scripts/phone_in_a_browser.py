@@ -20,7 +20,7 @@ import subprocess
 import time
 
 import odoorpc
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import FloatRect, Locator, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 KNOWN = "0470123456"
@@ -49,15 +49,17 @@ def parse() -> argparse.Namespace:
 class Run:
     def __init__(self, args: argparse.Namespace, page: Page) -> None:
         self.args, self.page = args, page
-        self.calls: list[subprocess.Popen] = []
+        self.calls: list[subprocess.Popen[bytes]] = []
 
-    def shot(self, name: str, locator=None, clip: tuple[int, int, int, int] | None = None) -> None:
+    def shot(
+        self, name: str, locator: Locator | None = None, clip: tuple[int, int, int, int] | None = None
+    ) -> None:
         """A screenshot of the element, else of the page (or the part `clip` = x, y, width, height)."""
         path = f"{self.args.out}/{self.args.prefix}{name}.png"
         if locator is not None:
             locator.screenshot(path=path)
         else:
-            area = dict(zip(("x", "y", "width", "height"), clip, strict=True)) if clip else None
+            area = FloatRect(x=clip[0], y=clip[1], width=clip[2], height=clip[3]) if clip else None
             self.page.screenshot(path=path, clip=area)
         print("screenshot", path)
 
@@ -101,7 +103,7 @@ class Run:
         time.sleep(1)  # the notifications' animation
         self.shot(name, clip=(600, 40, 680, 380))
 
-    def popup(self, state: str, text: str = "", timeout: float = 30_000):
+    def popup(self, state: str, text: str = "", timeout: float = 30_000) -> Locator:
         """The card of a call once it is in that state; the returned locator follows that call's card."""
         card = self.page.locator(f".o_asterisk_call_popup[data-state={state}]", has_text=text).first
         expect(card).to_be_visible(timeout=timeout)
@@ -133,7 +135,7 @@ def set_phone(args: argparse.Namespace, phone: str) -> str:
     [pbx_id] = pbx.search([("user_id", "=", odoo.env.uid)], limit=1)
     old = pbx.read([pbx_id], ["channel"])[0]["channel"]
     pbx.write([pbx_id], {"channel": phone})
-    return old
+    return str(old)
 
 
 def main() -> None:

@@ -13,7 +13,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import redis
 
+from peers.local_redis import free_port, server_args, wait_for_port
 from services.bus import BusSettings, Keys, connect_redis_sync
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,32 +33,12 @@ def exists(module: str) -> bool:
     return (ROOT / module.replace(".", "/") / "__main__.py").exists()
 
 
-def port_open(host: str, port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex((host, port)) == 0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(host: str, port: int, what: str, timeout: float = 20) -> None:
-    end = time.time() + timeout
-    while not port_open(host, port):
-        if time.time() > end:
-            raise SystemExit(f"{what} did not open {host}:{port}")
-        time.sleep(0.1)
-
-
 class Stack:
     def __init__(self) -> None:
-        self.procs: list[tuple[str, subprocess.Popen]] = []
+        self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.workdir = Path(tempfile.mkdtemp(prefix="pbx-agent-run-"))
 
-    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         color = COLORS[len(self.procs) % len(COLORS)]
         # Each line prefixed with the process name, so the interleaved logs stay readable.
         prefix = f"\033[{color}m{name:>12}\033[0m | "
@@ -93,24 +73,8 @@ def main() -> int:
             print(f"Redis: using {redis_url}")
         except redis.RedisError:
             port = free_port()
-            stack.start(
-                "redis",
-                [
-                    "redis-server",
-                    "--port",
-                    str(port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "yes",
-                    "--dir",
-                    str(stack.workdir),
-                ],
-                {},
-            )
-            wait_port("127.0.0.1", port, "redis-server")
+            stack.start("redis", server_args(port, stack.workdir, appendonly=True), {})
+            wait_for_port(port, "redis-server")
             redis_url = f"redis://127.0.0.1:{port}/0"
             print(f"Redis: started its own at {redis_url}")
         env["REDIS_URL"] = redis_url
@@ -142,7 +106,7 @@ def main() -> int:
                 ],
                 {},
             )
-            wait_port("127.0.0.1", ami_port, "the AMI peer")
+            wait_for_port(ami_port, "the AMI peer")
             env.update(AMI_HOST="127.0.0.1", AMI_PORT=str(ami_port), AMI_USER="admin", AMI_SECRET="admin")
             print(f"Asterisk: the AMI peer on 127.0.0.1:{ami_port} (demo calls and attacks)")
 
@@ -151,7 +115,7 @@ def main() -> int:
         elif exists("peers.odoo_peer"):
             odoo_port = free_port()
             stack.start("odoo-peer", [PY, "-m", "peers.odoo_peer", "--port", str(odoo_port)], {})
-            wait_port("127.0.0.1", odoo_port, "the Odoo peer")
+            wait_for_port(odoo_port, "the Odoo peer")
             env.update(ODOO_URL=f"http://127.0.0.1:{odoo_port}", ODOO_DB="demo")
             print(f"Odoo: the JSON-RPC peer on 127.0.0.1:{odoo_port}")
 
@@ -174,7 +138,7 @@ def main() -> int:
 
         console = exists("services.console")
         if console and os.environ.get("CONSOLE_DISABLED", "").lower() not in ("yes", "true", "1"):
-            wait_port("127.0.0.1", console_port, "the console")
+            wait_for_port(console_port, "the console")
             token = secrets.token_urlsafe(24)
             settings = BusSettings(
                 redis_url=redis_url, pbx_prefix=env["PBX_PREFIX"], agent_server=env["AGENT_SERVER"]

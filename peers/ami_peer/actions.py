@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from services.ami.codec import Pairs, encode, first
@@ -44,8 +44,24 @@ class Actions:
     contexts: set[str]
     _started: float
     restart_downtime: float
+    _deferred: set[asyncio.Task[None]]
     clock_offset: float
     timezone: str
+
+    if TYPE_CHECKING:  # the peer's own (server.py)
+
+        def emit(self, pairs: Pairs, privilege_filter: str | None = None) -> None: ...
+        async def replay(
+            self, events: Iterable[Pairs], rate: float | None = None, drain_every: int = 500
+        ) -> int: ...
+        async def drain(self) -> None: ...
+        async def refuse_for(self, seconds: float) -> None: ...
+
+    def _defer(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run after the response, as Asterisk does; kept so that stop() ends it."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._deferred.add(task)
+        task.add_done_callback(self._deferred.discard)
 
     async def _do_ping(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
         now = time.time() + self.clock_offset
@@ -92,7 +108,7 @@ class Actions:
         )
         if after is not None:
             await session.writer.drain()
-            asyncio.ensure_future(after())
+            self._defer(after())
         return True
 
     async def _do_reload(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
@@ -212,7 +228,7 @@ class Actions:
             )
         if not is_async:  # no OriginateResponse without Async
             events = [e for e in events if dict(e).get("Event") != "OriginateResponse"]
-        asyncio.ensure_future(self._originated(events))
+        self._defer(self._originated(events))
         return True
 
     def reachable(self, channel: str) -> bool:

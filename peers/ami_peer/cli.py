@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 from .manager import show_user
 
@@ -39,7 +39,7 @@ COMMANDS = [
     "reload",
 ]
 
-Result = tuple[bool, list[str], Callable[[], Awaitable[None]] | None]
+Result = tuple[bool, list[str], Callable[[], Coroutine[Any, Any, None]] | None]
 
 
 def matches(line: str, word: str) -> list[str]:

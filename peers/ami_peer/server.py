@@ -51,7 +51,8 @@ class AmiPeer(Actions):
             "extensions.conf": [("general", ["static=yes"]), ("demo", ["exten=100,1,NoOp(test)"])],
         }
         self._server: asyncio.Server | None = None
-        self._serving: set[asyncio.Task] = set()  # one per connection, awaited by stop()
+        self._serving: set[asyncio.Task[None]] = set()  # one per connection, awaited by stop()
+        self._deferred: set[asyncio.Task[None]] = set()  # what actions started and did not wait for
         self._seq = itertools.count(1)
         self._sessions_ids = itertools.count(0x7EFF00)
         self._started = time.time()
@@ -64,6 +65,11 @@ class AmiPeer(Actions):
         return self
 
     async def stop(self) -> None:
+        # A restart half-way or an OriginateResponse not yet sent has nobody left to hear it.
+        for task in self._deferred:
+            task.cancel()
+        if self._deferred:
+            await asyncio.wait(self._deferred)
         await self.stop_listening()
         self.drop_connections()
         # Let each connection's task see its socket close, so none is left for the loop to cancel at exit.
@@ -187,7 +193,7 @@ class AmiPeer(Actions):
         if not self.perms_of(session.user).may(lname):
             session.send([("Response", "Error"), *aid, ("Message", "Permission denied")])
             return True
-        return await handler(session, frame, aid)
+        return bool(await handler(session, frame, aid))
 
     def perms_of(self, user: str) -> Perms:
         return self.perms.get(user) or Perms()

@@ -40,7 +40,8 @@ def main() -> None:
     parser.add_argument("--quiet", action="store_true", help="no line per call")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    record = open(args.record, "a", encoding="utf-8") if args.record else None  # noqa: SIM115
+    # Kept open while the server runs.
+    record = open(args.record, "a", encoding="utf-8") if args.record else None
     try:
         asyncio.run(serve(args, record))
     except KeyboardInterrupt:

@@ -87,7 +87,7 @@ class OdooPeer:
         self.recordings = RecordingStore(self.keep_audio)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
-        self._serving: set[asyncio.Task] = set()  # one per connection, awaited by stop()
+        self._serving: set[asyncio.Task[None]] = set()  # one per connection, awaited by stop()
         self.in_flight = 0  # calls being answered right now
         self.max_in_flight = 0  # the most calls answered at once so far
         self.spans: list[tuple[float, float, list[dict[str, Any]]]] = []  # (start, end, items) per delivery
@@ -174,7 +174,7 @@ class OdooPeer:
                 }
             elif path == "/jsonrpc":
                 result = await self._jsonrpc(
-                    params.get("service"), params.get("method"), params.get("args", []), arrived
+                    str(params.get("service")), str(params.get("method")), params.get("args", []), arrived
                 )
             else:
                 return "404 NOT FOUND", {"error": f"no route {path}"}
@@ -240,7 +240,7 @@ class OdooPeer:
         if model == "asterisk_plus.recording" and method in ("bridge_on_chunks", "bridge_on_recordings"):
             return self._recordings(method, args[1])
         if method.startswith("bridge_on_") or method == "on_ami_events":
-            server, items = args
+            _server, items = args
             return self._deliver(model, method, items)
         raise OdooError("builtins.AttributeError", f"type object '{model}' has no attribute '{method}'")
 

@@ -1,6 +1,6 @@
 """`python -m services.ami_gateway`: AMI <-> bus."""
 
-from services.bus.service import serve
+from services.bus import serve
 
 from .config import GatewaySettings
 from .gateway import Gateway

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from services.bus.entry import Headers
+from services.bus import Headers
 
 # Asterisk's own header names are letters, digits, '-' and '_' (Channel, ChanVariable, X-Foo, Async_...).
 TOKEN = re.compile(r"[A-Za-z0-9_-]+")

@@ -16,7 +16,7 @@ from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
 from services.ami.codec import FrameParser
-from services.bus import now_iso
+from services.bus import Backoff, now_iso
 
 Pairs = list[tuple[str, str]]
 
@@ -43,6 +43,10 @@ def to_message(pairs: Pairs) -> Message:
 
 class FastAMIProtocol(AMIProtocol):
     max_frame_bytes = 1_048_576
+    # panoramisk's, which it does not annotate.
+    version: str | None
+    factory: AmiConnection | None
+    responses: dict[str, Any]
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -90,14 +94,17 @@ class FastAMIProtocol(AMIProtocol):
 class AmiConnection(Manager):
     """panoramisk Manager that reconnects with exponential backoff and reports its state to a listener."""
 
+    # panoramisk's, which it does not annotate.
+    protocol: FastAMIProtocol | None
+    pinger: asyncio.Handle | None
+
     def __init__(self, listener: ConnectionListener, reconnect_max_s: float, **config: Any) -> None:
         config.setdefault("protocol_factory", FastAMIProtocol)
         # The gateway runs its own keepalive with a timeout; panoramisk's pinger never notices a dead peer.
         config.setdefault("ping_delay", 10**9)
         super().__init__(**config)
         self.listener = listener
-        self.reconnect_max_s = reconnect_max_s
-        self.backoff = 0.0
+        self.backoff = Backoff(0.5, reconnect_max_s)
         self.stopping = False
         self._reconnect: asyncio.TimerHandle | None = None
 
@@ -114,10 +121,9 @@ class AmiConnection(Manager):
     def _schedule_reconnect(self) -> None:
         if self.stopping or self._reconnect is not None:
             return
-        self.backoff = min(max(self.backoff * 2, 0.5), self.reconnect_max_s)
-        self._reconnect = self.loop.call_later(self.backoff, self.connect)
+        self._reconnect = self.loop.call_later(self.backoff.next(), self.connect)
 
-    def connection_made(self, f: asyncio.Future) -> None:
+    def connection_made(self, f: asyncio.Future[Any]) -> None:
         try:
             f.result()
         except OSError as exc:
@@ -128,11 +134,11 @@ class AmiConnection(Manager):
         super().connection_made(f)
         self.listener.on_connected("")
 
-    def login(self, future: asyncio.Future) -> bool:
-        ok = super().login(future)
+    def login(self, future: asyncio.Future[Any]) -> bool:
+        ok = bool(super().login(future))
         message = future.result()
         if ok:
-            self.backoff = 0.0
+            self.backoff.reset()
         self.listener.on_login(ok, message.get("Message", "") if hasattr(message, "get") else str(message))
         return ok
 

@@ -12,7 +12,7 @@ Three topologies, chosen by the settings (docs/bus-contract.md, README "Redis hi
 from __future__ import annotations
 
 import weakref
-from typing import Any
+from typing import Any, cast
 
 import redis
 import redis.asyncio as aioredis
@@ -26,6 +26,7 @@ from redis.cluster import RedisCluster
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
+from .client import AsyncRedis, SyncRedis
 from .config import BusSettings
 
 # A pooled connection found dead (Redis restarted, a master lost) is replaced and the command sent again a
@@ -71,8 +72,13 @@ def _sentinel_options(settings: BusSettings, url: dict[str, Any]) -> dict[str, A
 _SENTINELS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
-def connect_redis(settings: BusSettings | str) -> aioredis.Redis | AsyncRedisCluster:
+def connect_redis(settings: BusSettings | str) -> AsyncRedis:
     """The asyncio client the settings describe (a plain URL string: a single Redis)."""
+    # Typed as what decode_responses=True makes of redis-py's replies (client.py).
+    return cast(AsyncRedis, _connect_async(settings))
+
+
+def _connect_async(settings: BusSettings | str) -> aioredis.Redis | AsyncRedisCluster:
     if isinstance(settings, str):
         settings = BusSettings(redis_url=settings)
     if settings.redis_cluster:
@@ -82,7 +88,7 @@ def connect_redis(settings: BusSettings | str) -> aioredis.Redis | AsyncRedisClu
         sentinel = AsyncSentinel(
             settings.sentinel_addresses(), sentinel_kwargs=_sentinel_options(settings, url), **_common()
         )
-        client = sentinel.master_for(
+        client: aioredis.Redis = sentinel.master_for(
             settings.redis_master_name, retry=AsyncRetry(_backoff(), RETRIES), check_connection=True, **url
         )
         _SENTINELS[client] = sentinel
@@ -93,8 +99,12 @@ def connect_redis(settings: BusSettings | str) -> aioredis.Redis | AsyncRedisClu
     return aioredis.from_url(settings.redis_url, **options)
 
 
-def connect_redis_sync(settings: BusSettings, **overrides: Any) -> redis.Redis | RedisCluster:
+def connect_redis_sync(settings: BusSettings, **overrides: Any) -> SyncRedis:
     """The same, blocking: for the container health check and scripts."""
+    return cast(SyncRedis, _connect_sync(settings, **overrides))
+
+
+def _connect_sync(settings: BusSettings, **overrides: Any) -> redis.Redis | RedisCluster:
     if settings.redis_cluster:
         options = {**_cluster_options(settings), **overrides}
         return RedisCluster(**options, retry=Retry(_backoff(), RETRIES))
@@ -103,9 +113,10 @@ def connect_redis_sync(settings: BusSettings, **overrides: Any) -> redis.Redis |
         sentinel = Sentinel(
             settings.sentinel_addresses(), sentinel_kwargs=_sentinel_options(settings, url), **_common()
         )
-        return sentinel.master_for(
+        master: redis.Redis = sentinel.master_for(
             settings.redis_master_name, retry=Retry(_backoff(), RETRIES), **{**url, **overrides}
         )
+        return master
     options = {**_common(), "retry": Retry(_backoff(), RETRIES), **overrides}
     if settings.redis_password:
         options["password"] = settings.redis_password

@@ -15,12 +15,14 @@ import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
+from prometheus_client import Counter
 from redis.exceptions import ResponseError
 
 from . import metrics
-from .bus import REDIS_DOWN, Bus, _sleep
+from .backoff import Backoff, sleep
+from .bus import REDIS_DOWN, Bus
+from .client import StreamBatch, StreamEntry
 from .entry import Entry, now_iso
 from .keys import DEAD
 from .log import Log, StateLog
@@ -55,10 +57,10 @@ class Counters:
 class _Figures:
     """The Prometheus counters of one stream of one group (made once: `labels()` is a lookup)."""
 
-    handled: Any
-    retried: Any
-    dead: Any
-    claimed: Any
+    handled: Counter
+    retried: Counter
+    dead: Counter
+    claimed: Counter
 
     @classmethod
     def of(cls, server: str, stream: str, group: str) -> _Figures:
@@ -119,11 +121,12 @@ class Consumer:
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; the batch in hand is finished and acked first."""
         own_pending = True  # a consumer of the same name may have left entries behind
-        backoff = 0.0
+        retry = Backoff(0.2, self.retry_max_s)  # a handler failed: its entries come again after this
+        redis_down = Backoff(0.2, 5.0)
         while not stop.is_set():
             try:
-                if own_pending and backoff:
-                    await _sleep(backoff, stop)
+                if own_pending and retry.delay:
+                    await sleep(retry.delay, stop)
                     if stop.is_set():
                         break
                 if self._redis_state.state != "connected":
@@ -137,18 +140,18 @@ class Consumer:
                         continue
                 else:
                     batches = await self._read(">", block=True)
+                redis_down.reset()
                 for key, entries in batches:
                     failed |= await self._handle(self._keys[key], entries)
                 if failed:
                     own_pending = True
-                    backoff = min(max(backoff * 2, 0.2), self.retry_max_s)
+                    retry.next()
                 elif not own_pending:
-                    backoff = 0.0
+                    retry.reset()
             except REDIS_DOWN as exc:
                 self._redis_state.set("unreachable", logging.WARNING, error=str(exc))
                 own_pending = True
-                await _sleep(min(max(backoff, 0.2), 5.0), stop)
-                backoff = min(max(backoff * 2, 0.2), 5.0)
+                await redis_down.sleep(stop)
             except ResponseError as exc:
                 if "NOGROUP" not in str(exc):
                     raise
@@ -157,7 +160,7 @@ class Consumer:
                 await self.ensure_groups()
         self.log.info("consumer stopped", **vars(self.counters))
 
-    async def _read(self, start: str, *, block: bool) -> list[tuple[str, list]]:
+    async def _read(self, start: str, *, block: bool) -> StreamBatch:
         # A short block keeps the stop check responsive without cancelling a read in flight (which could
         # leave entries delivered to this consumer but never seen until the next start).
         streams = {key: start for key in self._keys}
@@ -189,7 +192,7 @@ class Consumer:
                 failed |= await self._handle(stream, claimed)
         return failed
 
-    async def _handle(self, stream: str, raw: list) -> bool:
+    async def _handle(self, stream: str, raw: list[StreamEntry]) -> bool:
         """Run the handler on one stream's batch, ack what succeeded; True if some entries must come again."""
         key = self.bus.key(stream)
         entries: list[Entry] = []

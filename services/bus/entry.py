@@ -19,11 +19,23 @@ ENVELOPE = "@"
 REPEAT = "#"
 
 
+# Every time on the bus: UTC, microseconds, `Z` (`2026-11-24T20:33:20.623000Z`); it sorts as text.
+ISO_UTC = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime(ISO_UTC)
+
+
+def iso_utc(when: datetime | float) -> str:
+    """A time (an aware datetime, or epoch seconds) as the bus writes times."""
+    if not isinstance(when, datetime):
+        return datetime.fromtimestamp(when, UTC).strftime(ISO_UTC)
+    return when.astimezone(UTC).strftime(ISO_UTC)
 
 
 def parse_iso(value: str) -> datetime:
+    """An ISO 8601 time with its offset (`Z`, `+00:00` or Asterisk's `+0000`) as an aware datetime."""
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 

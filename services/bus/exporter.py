@@ -14,7 +14,8 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from . import metrics
-from .bus import REDIS_DOWN, Bus, _sleep
+from .backoff import sleep
+from .bus import REDIS_DOWN, Bus
 from .keys import DEAD
 from .log import Log, StateLog
 
@@ -62,7 +63,7 @@ async def poll_groups(bus: Bus, stop: asyncio.Event, interval: float) -> None:
             state.set("failing", error=str(exc))
         except Exception as exc:  # a figure never stops the service; say what broke it
             state.set("broken", logging.ERROR, error=f"{type(exc).__name__}: {exc}")
-        await _sleep(interval, stop)
+        await sleep(interval, stop)
 
 
 def render() -> bytes:
@@ -126,7 +127,9 @@ class Exporter:
 class Metrics:
     """What `serve()` runs for metrics: the exporter and the groups' poller, ended with the service."""
 
-    def __init__(self, exporter: Exporter | None, poller: asyncio.Task | None, stop: asyncio.Event) -> None:
+    def __init__(
+        self, exporter: Exporter | None, poller: asyncio.Task[None] | None, stop: asyncio.Event
+    ) -> None:
         self.exporter, self.poller, self._stop = exporter, poller, stop
 
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import time
 from typing import Any
 
 _RESERVED = "fields"
@@ -35,7 +36,7 @@ class KeyValueFormatter(logging.Formatter):
         return line
 
 
-KeyValueFormatter.converter = __import__("time").gmtime  # type: ignore[assignment]
+KeyValueFormatter.converter = time.gmtime
 
 
 def setup(level: str = "INFO") -> None:

@@ -43,7 +43,8 @@ DEFAULT_PORTS = {
     "recordings": 9817,
 }
 
-disable_created_metrics()  # a `_created` series beside every counter doubles the page for nothing
+# A `_created` series beside every counter doubles the page for nothing. (The function has no annotations.)
+disable_created_metrics()  # type: ignore[no-untyped-call]
 REGISTRY = CollectorRegistry()
 ProcessCollector(registry=REGISTRY)
 PlatformCollector(registry=REGISTRY)
@@ -120,7 +121,7 @@ class Watched(Collector):
 
     def __init__(self, name: str, documentation: str, labels: list[str], kind: str = "gauge") -> None:
         self.name, self.documentation, self.labels, self.kind = name, documentation, labels, kind
-        self._sources: dict[tuple[str, ...], tuple[weakref.ref, Callable[[Any], float]]] = {}
+        self._sources: dict[tuple[str, ...], tuple[weakref.ref[Any], Callable[[Any], float]]] = {}
         REGISTRY.register(self)
 
     def watch(self, owner: object, read: Callable[[Any], float], **labels: str) -> None:

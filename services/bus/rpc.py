@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .bus import REDIS_DOWN, Bus
-from .entry import Entry, HeaderInput, parse_iso
+from .entry import Entry, HeaderInput, iso_utc, parse_iso
 from .keys import replies
 from .log import Log
 
@@ -25,7 +25,7 @@ def new_request_id() -> str:
 
 
 def deadline_after(seconds: float) -> str:
-    return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return iso_utc(datetime.now(UTC) + timedelta(seconds=seconds))
 
 
 def expired(request: Entry) -> bool:

@@ -1,6 +1,6 @@
 """`python -m services.conf_sync`: Asterisk .conf files <-> Odoo."""
 
-from services.bus.service import serve
+from services.bus import serve
 
 from .config import ConfSyncSettings
 from .sync import ConfSync

@@ -27,11 +27,13 @@ class ConfFile:
     content: str
 
 
-def check_name(name: str) -> None:
+def check_name(name: object) -> str:
+    """The name, if it may name a file in the conf directory; ConfError otherwise."""
     if not isinstance(name, str) or "\0" in name or "/" in name or "\\" in name or ".." in name:
         raise ConfError(f"refused file name {name!r}: no '/', '..' or NUL allowed")
     if not NAME.match(name):
         raise ConfError(f"refused file name {name!r}: only plain names ending in .conf")
+    return name
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,7 @@ def check_upload(files: Any, rules: Rules) -> list[ConfFile]:
     for n, raw in enumerate(files, 1):
         if not isinstance(raw, dict):
             raise ConfError(f"malformed upload: file {n} must be an object with name and content")
-        name, content = raw.get("name"), raw.get("content")
-        check_name(name)
+        name, content = check_name(raw.get("name")), raw.get("content")
         if name in seen:
             raise ConfError(f"{name} appears twice in one upload")
         seen.add(name)

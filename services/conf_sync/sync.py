@@ -18,8 +18,8 @@ from services.bus import (
     Status,
     keys,
     new_request_id,
+    sleep,
 )
-from services.bus.bus import _sleep
 
 from .config import ConfSyncSettings
 from .files import ConfDir, ConfError, ConfFile, Rules, check_upload, parse_upload
@@ -178,7 +178,7 @@ class ConfSync:
         seen = await asyncio.to_thread(self.dir.snapshot)
         changed_at: dict[str, float] = {}
         while not stop.is_set():
-            await _sleep(self.settings.conf_watch_interval_s, stop)
+            await sleep(self.settings.conf_watch_interval_s, stop)
             now_snap = await asyncio.to_thread(self.dir.snapshot)
             now = time.monotonic()
             for name, stat in now_snap.items():

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.bus import REDIS_DOWN, Bus, Requester, RequestTimeout, keys
-from services.bus.status import seconds_since_update
+from services.bus import REDIS_DOWN, Bus, Requester, RequestTimeout, keys, seconds_since_update
 
 from .completion import cli_quote, completion_word, parse_matches
 from .sessions import Session

@@ -8,7 +8,6 @@ import html
 import json
 import os
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import uvicorn
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from services.bus import REDIS_DOWN, Bus, Log, Requester, Status, keys, metrics, new_request_id
+from services.bus import REDIS_DOWN, Bus, Log, Requester, Status, http_server, keys, metrics, new_request_id
 
 from .asterisk import Asterisk
 from .config import ConsoleSettings
@@ -38,13 +37,6 @@ OUTPUT_TO_ODOO = 65536  # characters of a command's output kept in Odoo's histor
 WS_MAX_BYTES = 65536  # one WebSocket message from the page (a command is at most CONSOLE_MAX_COMMAND)
 
 
-class _Server(uvicorn.Server):
-    # The service's own handlers turn SIGTERM into its stop event; uvicorn must not take the signals.
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 class Console:
     def __init__(self, settings: ConsoleSettings, bus: Bus) -> None:
         self.settings = settings
@@ -56,7 +48,6 @@ class Console:
         self.log = Log("console", server=bus.server)
         self.public_origins = settings.public_origins()
         self.app = self._make_app()
-        self.server: _Server | None = None
 
     # -- HTTP -------------------------------------------------------------------------------------------
     def _make_app(self) -> FastAPI:
@@ -294,22 +285,10 @@ class Console:
             ws_ping_interval=20,
             ws_max_size=WS_MAX_BYTES,
         )
-        self.server = _Server(config)
         await self.requester.start()
-        heartbeat = asyncio.create_task(self.status.heartbeat(stop))
-        serving = asyncio.create_task(self.server.serve())
-        while not self.server.started and not serving.done():  # noqa: ASYNC110 - uvicorn offers only a flag
-            await asyncio.sleep(0.02)
-        if serving.done():  # the port is taken or similar: uvicorn has logged why
-            stop.set()
-        else:
-            url = f"http://{self.settings.console_host}:{self.settings.console_port}"
-            self.log.info("console listening", url=url)
-            await self.status.set(ready=1, reason="", url=url)
-            await stop.wait()
-        self.server.should_exit = True
-        await self.status.set(ready=0, reason="stopped")
-        await asyncio.gather(serving, heartbeat, return_exceptions=True)
+        async with http_server(config, self.status, self.log, stop, "console") as listening:
+            if listening:
+                await stop.wait()
         await self.requester.close()
 
 

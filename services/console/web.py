@@ -79,7 +79,7 @@ def security_headers(scheme: str, host: str, public: Iterable[str]) -> list[tupl
 def header(scope: dict[str, Any], name: bytes) -> str:
     for key, value in scope.get("headers", ()):
         if key == name:
-            return value.decode("latin-1")
+            return str(value.decode("latin-1"))
     return ""
 
 

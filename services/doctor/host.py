@@ -6,6 +6,7 @@ import asyncio
 import json
 import shutil
 from collections.abc import Sequence
+from typing import Any
 
 import httpx
 
@@ -15,7 +16,7 @@ from .report import FAIL, OK, WARN, Check
 TIMEOUT_S = 5.0
 
 
-def console_url(settings: DoctorSettings, status: dict[str, str], odoo_config: dict | None) -> str:
+def console_url(settings: DoctorSettings, status: dict[str, str], odoo_config: dict[str, Any] | None) -> str:
     """Where people open the console: the server form's Console URL, else where the console listens."""
     if odoo_config and odoo_config.get("console_url"):
         return str(odoo_config["console_url"]).rstrip("/")
@@ -84,7 +85,7 @@ async def firewall_check(
     if backend == "nftables":
         code, out = await _run([*prefix, "nft", "-j", "list", "table", "inet", table])
         found = _nft_sets(out) if code == 0 else {}
-        wanted = ("banned4", "banned6", "input chain")
+        wanted: tuple[str, ...] = ("banned4", "banned6", "input chain")
         name = f"table inet {table}"
     else:
         found = {}

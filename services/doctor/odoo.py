@@ -76,7 +76,7 @@ async def gather(settings: DoctorSettings, checks: list[Check]) -> OdooFacts:
     facts.logged_in, facts.version = True, odoo.version
     checks.append(Check(OK, "odoo.login", f"logged in to Odoo {odoo.version} as {where}"))
     try:
-        facts.config = await asyncio.to_thread(
+        config: dict[str, Any] = await asyncio.to_thread(
             odoo.execute_kw, "asterisk_plus.server", "bridge_get_config", [settings.agent_server]
         )
     except odoorpc.error.RPCError as exc:
@@ -94,7 +94,8 @@ async def gather(settings: DoctorSettings, checks: list[Check]) -> OdooFacts:
     except (OSError, urllib.error.URLError, odoorpc.error.InternalError) as exc:
         checks.append(Check(FAIL, "odoo.module", f"bridge_get_config: {exc}", "is Odoo answering?"))
         return facts
-    checks.append(_module_check(facts.config, settings))
+    facts.config = config
+    checks.append(_module_check(config, settings))
     return facts
 
 

@@ -9,8 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from redis.exceptions import ResponseError
 
-from services.bus import Bus, keys, parse_iso
-from services.bus.status import seconds_since_update
+from services.bus import Bus, keys, parse_iso, seconds_since_update
 
 from .config import DoctorSettings
 from .report import FAIL, OK, WARN, Check, skipped

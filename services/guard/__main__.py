@@ -1,7 +1,6 @@
 """`python -m services.guard`: fail2ban-style bans from Asterisk's security events."""
 
-from services.bus import Bus, Log
-from services.bus.service import serve
+from services.bus import Bus, Log, serve
 
 from .config import GuardSettings
 from .firewall import make_backend

@@ -14,11 +14,14 @@ from __future__ import annotations
 import asyncio
 import math
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
 
 from services.bus import Log
 
 from .rules import IPNetwork
+
+T = TypeVar("T")
 
 COMMAND_TIMEOUT_S = 15.0
 CHUNK = 2000  # elements per nft/ipset statement
@@ -124,7 +127,7 @@ async def run(argv: Sequence[str], stdin: str | None = None, timeout: float = CO
     return out.decode()
 
 
-def _chunks(items: Sequence, size: int = CHUNK):  # type: ignore[no-untyped-def]
+def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 

@@ -20,6 +20,7 @@ from redis.exceptions import ResponseError
 
 from services.bus import (
     REDIS_DOWN,
+    Backoff,
     Bus,
     Consumer,
     Entry,
@@ -30,8 +31,8 @@ from services.bus import (
     keys,
     metrics,
     parse_iso,
+    sleep,
 )
-from services.bus.bus import _sleep
 
 from .config import GuardSettings
 from .firewall import Backend
@@ -401,7 +402,7 @@ class Guard:
                 redis_state.set("unreachable; will retry", logging.WARNING, error=str(exc))
             if stopping:
                 return
-            await _sleep(self.tick, stop)
+            await sleep(self.tick, stop)
 
     def figures(self) -> dict[str, str]:
         """The status hash's figures; `degraded` (the health check reads it): bans miss the firewall."""
@@ -420,7 +421,7 @@ class Guard:
     async def start(self, stop: asyncio.Event) -> bool:
         """Whitelist our hosts, restore the state (waiting for Redis if need be); False if stopped first."""
         await self.trust_own_hosts()
-        delay = 0.2
+        backoff = Backoff(0.2, 5.0)
         while not stop.is_set():
             try:
                 async with self.lock:
@@ -430,8 +431,7 @@ class Guard:
                 return True
             except REDIS_DOWN as exc:
                 self.log.warning("cannot read the guard state from Redis; retrying", error=str(exc))
-                await _sleep(delay, stop)
-                delay = min(delay * 2, 5.0)
+                await backoff.sleep(stop)
         return False
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -6,10 +6,9 @@ import json
 import math
 from dataclasses import asdict, dataclass
 from dataclasses import fields as dataclass_fields
-from datetime import UTC, datetime
 from typing import Any
 
-from services.bus import encode
+from services.bus import encode, iso_utc
 
 from .rules import MAX_BANTIME_S, normalize_address
 
@@ -30,7 +29,7 @@ def iso(ts: float) -> str:
     if not ts:
         return ""
     if _last_iso[0] != ts:
-        _last_iso = (ts, datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        _last_iso = (ts, iso_utc(ts))
     return _last_iso[1]
 
 

@@ -13,8 +13,9 @@ import socket
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
+
+from services.bus import parse_iso
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -112,7 +113,7 @@ def parse_event_time(value: str | None) -> float | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        return parse_iso(value).timestamp()
     except ValueError:
         return None
 
@@ -149,6 +150,14 @@ class _Source:
     seen: float = 0.0
 
 
+def _slide(window: deque[float], now: float, horizon: float) -> int:
+    """Add `now` to a sliding window and drop the times at or before `horizon`; how many are left."""
+    window.append(now)
+    while window and window[0] <= horizon:
+        window.popleft()
+    return len(window)
+
+
 def _state(s: _Source) -> dict[str, Any]:
     return {"f": list(s.failures), "c": list(s.challenges), "k": s.known_until, "s": s.seen}
 
@@ -182,7 +191,7 @@ def subtract_networks(networks: Iterable[IPNetwork], holes: Iterable[IPNetwork])
         result = kept
     v4 = [n for n in result if n.version == 4]
     v6 = [n for n in result if n.version == 6]
-    return [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]  # type: ignore[list-item]
+    return [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]
 
 
 class Rules:
@@ -206,7 +215,8 @@ class Rules:
 
     def set_acl(self, entries: Iterable[Mapping[str, Any]]) -> list[IPNetwork]:
         """Odoo's access list (the whole of it); returns the networks to drop for good."""
-        allow, deny = [], []
+        allow: list[IPNetwork] = []
+        deny: list[IPNetwork] = []
         for entry in entries:
             action = str(entry.get("action", "")).strip().lower()
             if action not in ("allow", "deny"):
@@ -259,35 +269,21 @@ class Rules:
         self.dirty.add(address)
         source.seen = now
         cfg = self.config
-        recent = source.recent
-        recent.append(now)
-        second_ago = now - 1.0
-        while recent and recent[0] <= second_ago:
-            recent.popleft()
+        recent = _slide(source.recent, now, now - 1.0)
         horizon = now - cfg.findtime
         if event in FAILURES:
-            failures = source.failures
-            failures.append(now)
-            while failures and failures[0] <= horizon:
-                failures.popleft()
-            if len(failures) >= cfg.maxretry:
-                n = len(failures)
+            if (n := _slide(source.failures, now, horizon)) >= cfg.maxretry:
                 return self._ban(address, f"{n} failed authentications in {cfg.findtime:g} s", n, now)
         elif event == CHALLENGE:
-            challenges = source.challenges
-            challenges.append(now)
-            while challenges and challenges[0] <= horizon:
-                challenges.popleft()
-            if len(challenges) >= cfg.scanner_challenges:
-                n = len(challenges)
+            if (n := _slide(source.challenges, now, horizon)) >= cfg.scanner_challenges:
                 return self._ban(address, f"scanner: {n} challenges never answered", n, now)
         elif event == SUCCESS:
             # A challenge answered: a real client. Its own failures stay counted; nobody else's are touched.
             if source.challenges and now - source.challenges[-1] <= cfg.findtime:
                 source.known_until = now + cfg.findtime
             source.challenges.clear()
-        if len(recent) > cfg.flood_rate and now >= source.known_until:
-            return self._ban(address, f"flood: {len(recent)} security events in 1 s", len(recent), now)
+        if recent > cfg.flood_rate and now >= source.known_until:
+            return self._ban(address, f"flood: {recent} security events in 1 s", recent, now)
         return None
 
     def _bantime(self, offence: int) -> float:

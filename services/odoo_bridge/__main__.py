@@ -1,6 +1,6 @@
 """`python -m services.odoo_bridge`: the bus <-> Odoo."""
 
-from services.bus.service import serve
+from services.bus import serve
 
 from .bridge import Bridge
 from .config import BridgeSettings

@@ -9,8 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from services.bus import Bus, Consumer, Entry, Log, Outcome, StateLog, Status, keys
-from services.bus.bus import _sleep
+from services.bus import Backoff, Bus, Consumer, Entry, Log, Outcome, StateLog, Status, keys, now_iso
 
 from .config import BridgeSettings
 from .events_map import EventsMap
@@ -56,7 +55,7 @@ class Bridge:
 
         Only a stop interrupts the wait: the batch then stays pending and comes again after the restart.
         """
-        delay = 0.5
+        backoff = Backoff(0.5, self.settings.odoo_retry_max_s)
         while True:
             try:
                 result = await self.odoo.call(model, method, *args)
@@ -85,8 +84,7 @@ class Bridge:
                 return result
             if self._stop.is_set():
                 raise OdooDown("stopping while Odoo is away")
-            await _sleep(delay, self._stop)
-            delay = min(delay * 2, self.settings.odoo_retry_max_s)
+            await backoff.sleep(self._stop)
 
     async def load_config(self) -> None:
         config = await self.call(SERVER_MODEL, "bridge_get_config", self.bus.server)
@@ -130,7 +128,7 @@ class Bridge:
                 if isinstance(result, dict) and result.get("status") == "error":
                     outcome.reject[entry.id] = f"Odoo: {result.get('error') or 'rejected'}"
             self.delivered += len(entries)
-            self.status.fields["last_delivery_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            self.status.fields["last_delivery_at"] = now_iso()
             self.log.info(
                 "delivered",
                 model=model,

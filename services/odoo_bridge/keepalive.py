@@ -13,6 +13,7 @@ import io
 import urllib.error
 import urllib.request
 from http.cookiejar import CookieJar
+from typing import Any
 from urllib.response import addinfourl
 
 # A reused connection the server closed while idle fails like this before any answer: the request is sent
@@ -33,10 +34,10 @@ class _KeepAlive:
     def _keep_alive_open(
         self,
         handler: urllib.request.AbstractHTTPHandler,
-        connection_type: type,
+        connection_type: type[http.client.HTTPConnection],
         req: urllib.request.Request,
-        **kw: object,
-    ) -> addinfourl:
+        **kw: Any,
+    ) -> addinfourl | http.client.HTTPResponse:
         if req._tunnel_host:  # type: ignore[attr-defined]  # HTTPS through a proxy: urllib's own way
             return handler.do_open(connection_type, req, **kw)
         headers = dict(req.unredirected_hdrs)
@@ -81,7 +82,8 @@ class KeepAliveHTTPHandler(urllib.request.HTTPHandler):
         super().__init__()
         self.pool = pool
 
-    def http_open(self, req: urllib.request.Request) -> addinfourl:
+    # urllib takes any response with read/info/geturl/status; typeshed says HTTPResponse.
+    def http_open(self, req: urllib.request.Request) -> addinfourl | http.client.HTTPResponse:  # type: ignore[override]
         return self.pool._keep_alive_open(self, http.client.HTTPConnection, req)
 
 
@@ -90,7 +92,7 @@ class KeepAliveHTTPSHandler(urllib.request.HTTPSHandler):
         super().__init__()
         self.pool = pool
 
-    def https_open(self, req: urllib.request.Request) -> addinfourl:
+    def https_open(self, req: urllib.request.Request) -> addinfourl | http.client.HTTPResponse:  # type: ignore[override]
         return self.pool._keep_alive_open(
             self,
             http.client.HTTPSConnection,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 import pytz
 
+from services.bus import iso_utc
 from services.numbers import MIN_EXTERNAL_DIGITS, to_e164
 
 __all__ = ["MIN_EXTERNAL_DIGITS", "enrich", "local_to_utc", "to_e164"]
@@ -47,10 +50,7 @@ def local_to_utc(text: str, tz: str) -> str | None:
     return local.astimezone(pytz.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-ISO_UTC = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-
-def event_time(item: dict) -> str:
+def event_time(item: dict[str, Any]) -> str:
     """When the event happened, UTC ISO: Asterisk's `EventTV` (security events), else its `Timestamp`
     (`timestampevents=yes`), else when the gateway received it (`@at`)."""
     tv = item.get("EventTV")
@@ -58,33 +58,35 @@ def event_time(item: dict) -> str:
         if len(tv) == 28 and tv.endswith("+0000"):  # what Asterisk writes: 2026-11-24T20:33:20.623+0000
             return tv[:23] + "000Z"
         try:
-            return datetime.strptime(tv, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC).strftime(ISO_UTC)
+            return iso_utc(datetime.strptime(tv, "%Y-%m-%dT%H:%M:%S.%f%z"))
         except ValueError:
             pass
     stamp = item.get("Timestamp")
     if isinstance(stamp, str) and stamp:
         try:
-            return datetime.fromtimestamp(float(stamp), UTC).strftime(ISO_UTC)
+            return iso_utc(float(stamp))
         except (ValueError, OverflowError, OSError):
             pass
     return item.get("@at") or ""
 
 
-def enrich(item: dict, country: str, tz: str) -> dict:
+def enrich(item: dict[str, Any], country: str, tz: str) -> dict[str, Any]:
     """Add `@e164`, `@utc` and `@time` to an item for Odoo, keeping every original header as it was."""
-    e164 = {}
-    for name in CALLER_ID_HEADERS:
-        value = item.get(name)
-        if isinstance(value, str) and (number := to_e164(value, country)):
-            e164[name] = number
-    if e164:
+    if e164 := _converted(item, CALLER_ID_HEADERS, lambda number: to_e164(number, country)):
         item["@e164"] = e164
-    utc = {}
-    for name in LOCAL_TIME_HEADERS:
-        value = item.get(name)
-        if isinstance(value, str) and (converted := local_to_utc(value, tz)):
-            utc[name] = converted
-    if utc:
+    if utc := _converted(item, LOCAL_TIME_HEADERS, lambda time: local_to_utc(time, tz)):
         item["@utc"] = utc
     item["@time"] = event_time(item)
     return item
+
+
+def _converted(
+    item: dict[str, Any], names: Iterable[str], convert: Callable[[str], str | None]
+) -> dict[str, str]:
+    """The headers of `names` the item has as text, converted; those that do not convert are left out."""
+    out = {}
+    for name in names:
+        value = item.get(name)
+        if isinstance(value, str) and (converted := convert(value)):
+            out[name] = converted
+    return out

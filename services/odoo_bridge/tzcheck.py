@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.bus import Entry, Log
-from services.bus.entry import parse_iso
+from services.bus import Entry, Log, parse_iso
 
 from .normalize import local_to_utc
 

@@ -12,9 +12,7 @@ counted in the status hash and logged at most once a minute."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -22,20 +20,13 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from services.bus import REDIS_DOWN, Bus, Log, Status
+from services.bus import REDIS_DOWN, Bus, Log, Status, http_server, sleep
 
 from .book import Book, number_key, safe_name, token_ok, yealink_xml
 from .config import PhonebookSettings
 
 REFUSAL_LOG_EVERY_S = 60.0
 CID = "/cid/"
-
-
-class _Server(uvicorn.Server):
-    # The service's own handlers turn SIGTERM into its stop event; uvicorn must not take the signals.
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 class PhonebookService:
@@ -48,7 +39,6 @@ class PhonebookService:
         self.counts = {"lookups": 0, "found": 0, "refused": 0, "unavailable": 0}
         self._last_refusal_log = 0.0
         self.app = self._make_app()
-        self.server: _Server | None = None
 
     # -- the caller's name ------------------------------------------------------------------------------
     async def check(self, token: str | None, client: str) -> int:
@@ -150,24 +140,10 @@ class PhonebookService:
             access_log=False,
             lifespan="off",
         )
-        self.server = _Server(config)
-        heartbeat = asyncio.create_task(self.status.heartbeat(stop))
-        serving = asyncio.create_task(self.server.serve())
-        while not self.server.started and not serving.done():  # noqa: ASYNC110 - uvicorn offers only a flag
-            await asyncio.sleep(0.02)
-        if serving.done():  # the port is taken or similar: uvicorn has logged why
-            stop.set()
-        else:
-            url = f"http://{self.settings.phonebook_host}:{self.settings.phonebook_port}"
-            self.log.info("phonebook listening", url=url)
-            await self.status.set(ready=1, reason="", url=url)
-            while not stop.is_set():
+        async with http_server(config, self.status, self.log, stop, "phonebook") as listening:
+            while listening and not stop.is_set():
                 await self._report()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.status.heartbeat_s)
-        self.server.should_exit = True
-        await self.status.set(ready=0, reason="stopped")
-        await asyncio.gather(serving, heartbeat, return_exceptions=True)
+                await sleep(self.status.heartbeat_s, stop)
 
     async def _report(self) -> None:
         try:

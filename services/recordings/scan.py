@@ -51,8 +51,8 @@ class Scanner:
         if len(found) > len(known):
             self.service.wake.set()
         for path in await self.service.bus.redis.zrangebyscore(self.service.store.expire, "-inf", now):
-            state = await self.service.store.get(path)
-            await self.service.delete(state or FileState(path))
+            kept = await self.service.store.get(path)
+            await self.service.delete(kept or FileState(path))
             self.service.log.info("kept long enough: WAV deleted", file=path)
         await self._forget_stale_channels()
         late = now - self.service.settings.recordings_verdict_timeout_s

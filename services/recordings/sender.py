@@ -16,8 +16,7 @@ from typing import Any
 
 from redis.exceptions import ResponseError
 
-from services.bus import Bus, encode, keys
-from services.bus.bus import _sleep
+from services.bus import Backoff, Bus, encode, keys
 
 from .encode import read_chunk
 from .state import ENCODED, SENT, WAITING, FileState, Store
@@ -121,13 +120,12 @@ class Sender:
 
     async def wait_window(self, stop: asyncio.Event) -> bool:
         """Wait until the bridge has delivered enough; False if stopped meanwhile."""
-        delay = 0.05
+        backoff = Backoff(0.05, 1.0)
         while not stop.is_set():
             await self.trim()
             if await self.bus.redis.xlen(self.key) < self.window:
                 return True
-            await _sleep(delay, stop)
-            delay = min(delay * 2, 1.0)
+            await backoff.sleep(stop)
         return False
 
     async def bridge_holds(self, entry_id: str) -> bool:

@@ -16,8 +16,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from services.bus import REDIS_DOWN, Bus, Consumer, Entry, Log, Outcome, StateLog, Status, keys
-from services.bus.bus import _sleep
+from services.bus import REDIS_DOWN, Bus, Consumer, Entry, Log, Outcome, StateLog, Status, keys, sleep
 
 from .config import RecordingsSettings
 from .encode import encode_mp3, file_key
@@ -221,7 +220,7 @@ class Recordings:
                 await self.process(path, stop)
             except REDIS_DOWN as exc:
                 self.log.warning("Redis unreachable, retrying", error=str(exc))
-                await _sleep(1.0, stop)
+                await sleep(1.0, stop)
             except Exception:
                 self.log.exception("recording failed, looked at again in a minute", file=path or "")
                 if path:
@@ -233,7 +232,7 @@ class Recordings:
                 await self.scanner.scan_once()
             except REDIS_DOWN as exc:
                 self.log.warning("Redis unreachable, retrying", error=str(exc))
-            await _sleep(self.settings.recordings_scan_interval_s, stop)
+            await sleep(self.settings.recordings_scan_interval_s, stop)
 
     async def run(self, stop: asyncio.Event) -> None:
         await asyncio.to_thread(self.spool.mkdir, parents=True, exist_ok=True)

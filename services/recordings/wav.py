@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 
@@ -54,32 +54,32 @@ def read_header(path: Path) -> Wav:
     with open(path, "rb") as f:
         st = os.fstat(f.fileno())
         head = f.read(HEADER_READ)
-    base = {"size": st.st_size, "mtime": st.st_mtime}
+    base = Wav(st.st_size, st.st_mtime)
     if len(head) < 12:
-        return Wav(**base, fault=Fault.INCOMPLETE, why=f"{len(head)} bytes, shorter than a WAV header")
+        return replace(base, fault=Fault.INCOMPLETE, why=f"{len(head)} bytes, shorter than a WAV header")
     if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-        return Wav(**base, fault=Fault.INVALID, why="not a RIFF/WAVE file")
-    base["riff"] = struct.unpack_from("<I", head, 4)[0]
+        return replace(base, fault=Fault.INVALID, why="not a RIFF/WAVE file")
+    base = replace(base, riff=struct.unpack_from("<I", head, 4)[0])
     pos, fmt = 12, None
     while pos + 8 <= len(head):
         name, length = head[pos : pos + 4], struct.unpack_from("<I", head, pos + 4)[0]
         body = pos + 8
         if name == b"fmt ":
             if length < 16 or body + 16 > len(head):
-                return Wav(**base, fault=Fault.INCOMPLETE, why="fmt chunk cut short")
+                return replace(base, fault=Fault.INCOMPLETE, why="fmt chunk cut short")
             tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", head, body)
             fmt = (tag, channels, rate, bits)
         elif name == b"data":
             if fmt is None:
-                return Wav(**base, fault=Fault.INVALID, why="data chunk before its fmt chunk")
+                return replace(base, fault=Fault.INVALID, why="data chunk before its fmt chunk")
             tag, channels, rate, bits = fmt
-            found = {**base, "data_offset": body, "declared": length, "channels": channels, "rate": rate}
+            found = replace(base, data_offset=body, declared=length, channels=channels, rate=rate)
             if tag != PCM or bits != 16 or channels not in (1, 2) or not 8000 <= rate <= 48000:
                 why = f"format {tag}, {bits} bits, {channels} channels, {rate} Hz: only 16-bit PCM is encoded"
-                return Wav(**found, bits=bits, fault=Fault.UNSUPPORTED, why=why)
-            return Wav(**found)
+                return replace(found, bits=bits, fault=Fault.UNSUPPORTED, why=why)
+            return found
         pos = body + length + (length & 1)
-    return Wav(**base, fault=Fault.INCOMPLETE, why="no data chunk in the header")
+    return replace(base, fault=Fault.INCOMPLETE, why="no data chunk in the header")
 
 
 class Action(Enum):

@@ -10,35 +10,27 @@ from peers.ami_peer import AmiPeer
 from services.ami_gateway.config import GatewaySettings
 from services.ami_gateway.gateway import Gateway
 from services.bus import Bus
+from tests.bus.helpers import Halts, service_settings
 
 
 @dataclass
-class Running:
+class Running(Halts):
+    """A gateway a test runs; `halt()` leaves the peer to the test."""
+
     peer: AmiPeer
     gateway: Gateway
     bus: Bus
     stop: asyncio.Event
-    task: asyncio.Task
+    task: asyncio.Task[None]
 
     async def stream(self, name: str) -> list[tuple[str, dict[str, str]]]:
         return await self.bus.redis.xrange(self.bus.key(name))
 
 
 def gateway_settings(redis_url: str, prefix: str, port: int, **overrides: object) -> GatewaySettings:
-    values: dict[str, object] = dict(
-        redis_url=redis_url,
-        pbx_prefix=prefix,
-        ami_host="127.0.0.1",
-        ami_port=port,
-        ami_user="admin",
-        ami_secret="admin",
-        ami_ping_interval_s=0.5,
-        ami_ping_timeout_s=5.0,
-        ami_reconnect_max_s=0.5,
-        bus_block_ms=100,
-    )
-    values.update(overrides)
-    return GatewaySettings(**values)
+    ami = {"ami_host": "127.0.0.1", "ami_port": port, "ami_user": "admin", "ami_secret": "admin"}
+    quick = {"ami_ping_interval_s": 0.5, "ami_ping_timeout_s": 5.0, "ami_reconnect_max_s": 0.5}
+    return service_settings(GatewaySettings, redis_url, prefix, **(ami | quick | overrides))
 
 
 async def start_gateway(settings: GatewaySettings, peer: AmiPeer) -> Running:
@@ -63,7 +55,5 @@ async def running(redis_url: str, prefix: str) -> AsyncIterator[Running]:
     run = await start_gateway(gateway_settings(redis_url, prefix, peer.port), peer)
     await wait_logged_in(peer)
     yield run
-    run.stop.set()
-    await asyncio.wait_for(run.task, 30)
-    await run.bus.close()
+    await run.halt()
     await peer.stop()

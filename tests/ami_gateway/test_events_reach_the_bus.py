@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 from peers.ami_peer import attack, demo_calls, good_client
 from tests.ami_gateway.conftest import Running
 from tests.bus.helpers import eventually
@@ -95,3 +97,15 @@ async def test_the_status_hash_shows_the_connection(running: Running) -> None:
         )
 
     await eventually(shown)
+
+
+async def test_a_gateway_stopped_just_after_asterisk_went_away_says_stopped(running: Running) -> None:
+    # The lost connection starts a status write ("AMI closed by Asterisk") from a callback; the stop waits
+    # for it, so the last word in the status hash is the stop's and no write is left behind.
+    running.peer.drop_connections()
+    await asyncio.sleep(0)
+    running.stop.set()
+    await asyncio.wait_for(running.task, 30)
+    status = await running.bus.redis.hgetall(running.bus.key("status:ami_gateway"))
+    assert status["reason"] == "stopped" and status["ready"] == "0" and status["ami_connected"] == "0"
+    assert len(running.gateway.tasks) == 0

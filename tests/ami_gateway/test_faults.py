@@ -76,9 +76,7 @@ async def test_malformed_and_oversized_frames_are_skipped_with_a_log_line(
         assert warnings and any(getattr(r, "fields", {}).get("oversized") == 1 for r in warnings)
         assert any(getattr(r, "fields", {}).get("malformed") == 1 for r in warnings)
     finally:
-        run.stop.set()
-        await run.task
-        await run.bus.close()
+        await run.halt()
         await peer.stop()
 
 
@@ -102,9 +100,7 @@ async def test_a_wrong_secret_is_logged_once_and_the_gateway_keeps_trying(
         await wait_logged_in(peer)
         await eventually(lambda: _ami_up(run))
     finally:
-        run.stop.set()
-        await run.task
-        await run.bus.close()
+        await run.halt()
         await peer.stop()
 
 
@@ -133,9 +129,7 @@ async def test_the_gateway_recovers_from_a_redis_restart_keeping_what_it_receive
         seqs = [int(f["PeerSeq"]) for f in _tagged(await run.stream("events"))]
         assert seqs == list(range(1, total + 1))
     finally:
-        run.stop.set()
-        await run.task
-        await run.bus.close()
+        await run.halt()
         await peer.stop()
 
 
@@ -154,9 +148,7 @@ async def test_a_hung_asterisk_is_noticed_by_the_keepalive_and_reconnected(
         await eventually(lambda: _logins(peer, 2))
         await eventually(lambda: _ami_up(run))
     finally:
-        run.stop.set()
-        await run.task
-        await run.bus.close()
+        await run.halt()
         await peer.stop()
 
 
@@ -199,6 +191,4 @@ async def test_a_restarted_gateway_marks_a_gap_from_the_last_event_its_predecess
         after = [int(f["PeerSeq"]) for f in _tagged(stored[position:])]
         assert after[0] - before[-1] == lost + 1  # exactly the events nobody received lie in the gap
     finally:
-        second.stop.set()
-        await asyncio.wait_for(second.task, 30)
-        await second.bus.close()
+        await second.halt()

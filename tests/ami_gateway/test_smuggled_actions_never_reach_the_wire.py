@@ -11,8 +11,7 @@ import pytest
 
 from peers.ami_peer import AmiPeer
 from services.ami.codec import first
-from services.bus import Requester
-from services.bus.rpc import deadline_after
+from services.bus import Requester, deadline_after
 from tests.ami_gateway.conftest import Running, gateway_settings, start_gateway, wait_logged_in
 
 ORIGINATE = "Action: Originate\r\nChannel: Local/s@default\r\nApplication: System\r\nData: touch /tmp/pwned"
@@ -31,9 +30,7 @@ async def own_gateway(
         yield peer, requester
     finally:
         await requester.close()
-        run.stop.set()
-        await asyncio.wait_for(run.task, 30)
-        await run.bus.close()
+        await run.halt()
         await peer.stop()
 
 

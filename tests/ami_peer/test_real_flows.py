@@ -11,9 +11,9 @@ import pytest
 
 from peers.ami_peer import AmiPeer
 from peers.ami_peer.flows import FLOWS
+from peers.local_redis import free_port
 from services.ami.codec import FrameParser, Pairs, encode
 from tests.ami_peer.test_peer_speaks_ami import raw_session, read_frames
-from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -87,7 +87,7 @@ async def test_an_entry_failing_every_time_goes_to_dead_letters_with_its_error(
     stop.set()
     await task
     assert calls == {"0": 1, "1": 1, "2": 1, "3": 4, "4": 1}
-    ((dead_id, dead),) = await bus.redis.xrange(bus.key("dead"))
+    ((_, dead),) = await bus.redis.xrange(bus.key("dead"))
     assert dead["@error"] == "ValueError: job 3 is poison"
     assert dead["@deliveries"] == "4" and dead["@source"] == "jobs" and dead["@group"] == "workers"
     assert dead["N"] == "3" and dead["@type"] == "job"

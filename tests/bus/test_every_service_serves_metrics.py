@@ -15,10 +15,10 @@ import pytest
 import websockets
 
 from peers.ami_peer import AmiPeer, attack, demo_calls, good_client
+from peers.local_redis import free_port
 from peers.odoo_peer import OdooPeer
 from services.console.sessions import COOKIE
 from tests.bus.helpers import Samples, eventually, scrape, value
-from tests.conftest import free_port
 from tests.faults.harness import ROOT, Pipeline
 
 SERVICES = ("ami_gateway", "odoo_bridge", "guard", "conf_sync", "console")

@@ -33,7 +33,7 @@ async def test_a_request_gets_its_own_reply(redis_url: str, prefix: str) -> None
 async def test_no_answer_raises_a_timeout_naming_the_request(redis_url: str, prefix: str) -> None:
     bus = make_bus(redis_url, prefix)
     requester = Requester(bus, "lonely")
-    with pytest.raises(RequestTimeout, match="no reply to action on actions within 0.2 s"):
+    with pytest.raises(RequestTimeout, match=r"no reply to action on actions within 0\.2 s"):
         await requester.request("actions", {"Action": "Ping"}, timeout=0.2)
     ((_, request),) = await bus.redis.xrange(bus.key("actions"))
     assert request["@reply_to"] == "replies:lonely" and request["@deadline"].endswith("Z")

@@ -12,7 +12,7 @@ import pytest
 
 from peers.ami_peer import AmiPeer
 from peers.odoo_peer import OdooPeer
-from services.bus import Bus
+from services.bus import Bus, keys
 from services.conf_sync.config import ConfSyncSettings
 from services.conf_sync.sync import ConfSync
 from tests.ami_gateway.conftest import gateway_settings, start_gateway, wait_logged_in
@@ -70,9 +70,7 @@ async def stack(redis_url: str, prefix: str, tmp_path: Path) -> AsyncIterator[St
     bus = Bus(bridge.bus.settings)
     yield Stack(ami, odoo, bus, root, redis_url, prefix, tmp_path)
     await bridge.halt()
-    gateway.stop.set()
-    await gateway.task
-    await gateway.bus.close()
+    await gateway.halt()
     await bus.close()
     await ami.stop()
     await odoo.stop()
@@ -93,6 +91,16 @@ async def conf_result(stack: Stack, request_id: str) -> dict | None:
         if item.get("@type") == "conf.result" and item.get("@id") == request_id:
             return item
     return None
+
+
+async def send_upload(
+    stack: Stack, request_id: str, files: list[dict[str, str]], reload: bool | None = None, **meta: Any
+) -> None:
+    """An upload as the Upload button sends it; `meta` goes to the envelope (`uid=7`: `@uid`)."""
+    payload: dict[str, Any] = {"files": files} if reload is None else {"files": files, "reload": reload}
+    await stack.bus.publish(
+        keys.commands("conf_sync"), None, type="upload", id=request_id, payload=payload, **meta
+    )
 
 
 async def wait_result(stack: Stack, request_id: str) -> dict:

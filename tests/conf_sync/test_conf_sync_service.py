@@ -10,7 +10,7 @@ from peers.odoo_peer import OdooPeer
 from services.bus import keys
 from tests.bus.helpers import eventually
 
-from .conftest import Stack, conf_result, stop_sync
+from .conftest import Stack, conf_result, send_upload, stop_sync
 
 
 async def test_initial_update_sends_everything_and_overwrites_nothing_in_odoo(stack: Stack) -> None:
@@ -71,14 +71,7 @@ async def test_upload_and_download_buttons_report_back_to_the_user(stack: Stack)
         {"name": "sip.conf", "content": "[general]\nuploaded=1\n"},
         {"name": "new.conf", "content": "x=1\n"},
     ]
-    await stack.bus.publish(
-        keys.commands("conf_sync"),
-        None,
-        type="upload",
-        id="req-up",
-        uid=7,
-        payload={"files": files, "reload": True},
-    )
+    await send_upload(stack, "req-up", files, reload=True, uid=7)
     await eventually(lambda: conf_result(stack, "req-up"))
     assert (stack.root / "sip.conf").read_text() == "[general]\nuploaded=1\n"
     assert (stack.root / "new.conf").read_text() == "x=1\n"
@@ -87,14 +80,7 @@ async def test_upload_and_download_buttons_report_back_to_the_user(stack: Stack)
     assert result["@status"] == "ok" and result["@uid"] == "7" and "Asterisk reloaded" in result["Message"]
 
     bad = [{"name": "sip.conf", "content": "fine"}, {"name": "../../etc/passwd.conf", "content": "x"}]
-    await stack.bus.publish(
-        keys.commands("conf_sync"),
-        None,
-        type="upload",
-        id="req-bad",
-        uid=7,
-        payload={"files": bad, "reload": True},
-    )
+    await send_upload(stack, "req-bad", bad, reload=True, uid=7)
     await eventually(lambda: conf_result(stack, "req-bad"))
     refused = await conf_result(stack, "req-bad")
     assert refused["@status"] == "error" and "nothing written" in refused["@error"]
@@ -113,13 +99,8 @@ async def test_two_racing_uploads_end_in_one_whole_version(stack: Stack) -> None
     sync, stop, task = await stack.start_conf_sync()
     names = [f"f{i}.conf" for i in range(20)]
     for tag in ("A", "B"):
-        await stack.bus.publish(
-            keys.commands("conf_sync"),
-            None,
-            type="upload",
-            id=f"race-{tag}",
-            payload={"files": [{"name": n, "content": tag * 5000} for n in names], "reload": False},
-        )
+        files = [{"name": n, "content": tag * 5000} for n in names]
+        await send_upload(stack, f"race-{tag}", files, reload=False)
     await eventually(lambda: conf_result(stack, "race-B"))
     contents = {(stack.root / n).read_text() for n in names}
     assert contents in ({"A" * 5000}, {"B" * 5000})

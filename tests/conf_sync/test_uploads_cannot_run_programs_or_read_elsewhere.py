@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from services.bus import keys
-from services.bus.rpc import deadline_after
+from services.bus import deadline_after, keys
 from services.conf_sync.files import ConfError, Rules, check_upload, parse_upload
 
-from .conftest import Stack, stop_sync, wait_result
+from .conftest import Stack, send_upload, stop_sync, wait_result
 
 RULES = Rules(conf_dirs=("/etc/asterisk",))
 
@@ -138,9 +137,7 @@ async def test_a_refused_upload_tells_the_user_in_odoo_why_and_writes_nothing(st
         ],
     }
     for case, files in cases.items():
-        await stack.bus.publish(
-            keys.commands("conf_sync"), None, type="upload", id=f"up-{case}", uid=7, payload={"files": files}
-        )
+        await send_upload(stack, f"up-{case}", files, uid=7)
     results = {case: await wait_result(stack, f"up-{case}") for case in cases}
     assert {p.name: p.read_text() for p in stack.root.iterdir()} == before  # not even sip.conf
     for result in results.values():
@@ -157,9 +154,7 @@ async def test_a_site_that_allows_exec_gets_it_written(stack: Stack) -> None:
     stack.odoo.config.update(initial_update_done=True, sync_at_start=False)
     sync, stop, task = await stack.start_conf_sync(conf_allow_exec=True)
     files = [{"name": "extensions.conf", "content": "#exec /usr/local/bin/peers.sh\n"}]
-    await stack.bus.publish(
-        keys.commands("conf_sync"), None, type="upload", id="up-ok", payload={"files": files, "reload": False}
-    )
+    await send_upload(stack, "up-ok", files, reload=False)
     result = await wait_result(stack, "up-ok")
     assert result["@status"] == "ok"
     assert (stack.root / "extensions.conf").read_text() == "#exec /usr/local/bin/peers.sh\n"
@@ -172,9 +167,7 @@ async def test_limits_on_files_and_bytes_per_upload_reach_the_user(stack: Stack)
     many = [{"name": f"f{i}.conf", "content": "x=1\n"} for i in range(3)]
     big = [{"name": f"f{i}.conf", "content": "x" * 600} for i in range(2)]
     for rid, files in (("many", many), ("big", big)):
-        await stack.bus.publish(
-            keys.commands("conf_sync"), None, type="upload", id=rid, payload={"files": files}
-        )
+        await send_upload(stack, rid, files)
     many_result = await wait_result(stack, "many")
     big_result = await wait_result(stack, "big")
     assert "3 files in one upload, at most 2 (CONF_MAX_FILES)" in many_result["@error"]

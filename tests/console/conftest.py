@@ -12,22 +12,22 @@ import httpx
 import pytest
 import websockets
 
+from peers.local_redis import free_port
 from services.bus import Bus, Status
 from services.console.config import ConsoleSettings
 from services.console.console import Console
 from services.console.sessions import COOKIE
 from tests.ami_gateway.conftest import Running, running  # noqa: F401 - `running` is a fixture used here
-from tests.bus.helpers import eventually
-from tests.conftest import free_port
+from tests.bus.helpers import Halts, eventually, service_settings
 
 
 @dataclass
-class RunningConsole:
+class RunningConsole(Halts):
     console: Console
     bus: Bus
     url: str
     stop: asyncio.Event
-    task: asyncio.Task
+    task: asyncio.Task[None]
 
     async def token(self, uid: int = 2, login: str = "admin", exp_in: float = 60, server: str = "") -> str:
         """What Odoo's Console button stores (odoo_addons/asterisk_plus/models/server.py, action_console)."""
@@ -58,11 +58,8 @@ class RunningConsole:
 
 async def start_console(redis_url: str, prefix: str, **overrides: Any) -> RunningConsole:
     port = free_port()
-    values: dict[str, Any] = dict(
-        redis_url=redis_url, pbx_prefix=prefix, console_host="127.0.0.1", console_port=port
-    )
-    values.update(overrides)
-    settings = ConsoleSettings(**values)
+    values: dict[str, Any] = dict(console_host="127.0.0.1", console_port=port)
+    settings = service_settings(ConsoleSettings, redis_url, prefix, **(values | overrides))
     bus = Bus(settings)
     console = Console(settings, bus)
     stop = asyncio.Event()
@@ -73,12 +70,6 @@ async def start_console(redis_url: str, prefix: str, **overrides: Any) -> Runnin
 
 async def _says(status: Status, name: str, value: str) -> bool:
     return status.fields.get(name) == value
-
-
-async def stop_console(run: RunningConsole) -> None:
-    run.stop.set()
-    await asyncio.wait_for(run.task, 30)
-    await run.bus.close()
 
 
 ConsoleFactory = Callable[..., Awaitable[RunningConsole]]
@@ -95,7 +86,7 @@ async def make_console(redis_url: str, prefix: str) -> AsyncIterator[ConsoleFact
 
     yield make
     for run in started:
-        await stop_console(run)
+        await run.halt()
 
 
 @pytest.fixture

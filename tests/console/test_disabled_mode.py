@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 
-from tests.conftest import free_port
+from peers.local_redis import free_port
 
 
 def test_a_disabled_console_logs_why_and_listens_nowhere(redis_url: str) -> None:

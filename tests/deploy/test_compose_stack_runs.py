@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from peers.local_redis import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "podman-stack.sh"
@@ -45,12 +46,6 @@ def cannot_run() -> str | None:
     if base.returncode != 0 and not shutil.which("debootstrap"):
         return "no Debian base image and no debootstrap to make one (`scripts/system-deps.sh test`)"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -758,6 +758,28 @@ def test_build_context_is_the_package_only() -> None:
     assert copied == {"pyproject.toml", "services", "peers"}
 
 
+def _untagged(loader: yaml.SafeLoader, _tag: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+def test_only_the_test_image_carries_the_peers() -> None:
+    builder = stages(DOCKERFILE)[0]
+    assert "ARG TEST_PEERS=no" in builder
+    (adds,) = [i for i in builder if "peers" in i and i.startswith("RUN ")]
+    assert adds.startswith('RUN if [ "$TEST_PEERS" = yes ]; then')
+    loader = type("ComposeLoader", (yaml.SafeLoader,), {})
+    # Compose's merge tags (`!reset`, `!override`): their values as plain YAML.
+    loader.add_multi_constructor("!", _untagged)
+    test_compose = yaml.load((COMPOSE_DIR / "compose.test.yaml").read_text(), Loader=loader)
+    assert test_compose["x-local-build"]["build"]["args"]["TEST_PEERS"] == "yes"
+    peers = [s for s in test_compose["services"].values() if "peers." in " ".join(s.get("command", []))]
+    assert len(peers) == 2 and all(s["image"] == "${AGENT_IMAGE:-pbx-agent:latest}" for s in peers)
+
+
 @pytest.mark.parametrize("service", AGENT_SERVICES)
 def test_each_service_the_deployments_start_exists(service: str) -> None:
     assert importlib.util.find_spec(f"services.{service}.__main__") is not None

@@ -1,4 +1,5 @@
-"""The image installs the project as a package (`pip install .`): it must carry what the services read."""
+"""The image installs the project as a package (`pip install .`): it must carry what the services read,
+and nothing of the tests' stand-ins."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_wheel_carries_every_service_and_the_console_page(tmp_path: Path) -> None:
+def test_the_wheel_carries_every_service_and_the_console_page_but_no_test_peer(tmp_path: Path) -> None:
     subprocess.run(
         [
             sys.executable,
@@ -34,3 +35,4 @@ def test_the_wheel_carries_every_service_and_the_console_page(tmp_path: Path) ->
     assert missing == []
     assert {f"services/console/static/{f}" for f in ("index.html", "console.js", "console.css")} <= names
     assert "services/bus/health.py" in names
+    assert [n for n in names if not n.startswith(("services/", "pbx_agent-"))] == []

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from peers.ami_peer import AmiPeer
+from peers.local_redis import RedisServer, free_port
 from peers.odoo_peer import OdooPeer
 from services.doctor import FAIL, OK, SKIP, WARN, Check, exit_code
-from tests.conftest import RedisServer, free_port
 from tests.faults.harness import ROOT, Pipeline
 
 from .conftest import AMI_SECRET, AMI_USER, ODOO_PASSWORD

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 from peers.ami_peer import AmiPeer
+from peers.local_redis import RedisServer, free_port
 from services.bus import Bus, Consumer, encode, keys
 from services.doctor import FAIL, OK, SKIP, WARN, streams
 from services.doctor.run import doctor
 from tests.ami_gateway.conftest import gateway_settings, start_gateway, wait_logged_in
 from tests.bus.helpers import eventually
-from tests.conftest import RedisServer, free_port
 
 from .conftest import doctor_settings, only
 

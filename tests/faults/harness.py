@@ -15,9 +15,9 @@ from pathlib import Path
 import redis.asyncio as aioredis
 
 from peers.ami_peer import AmiPeer
+from peers.local_redis import RedisServer
 from peers.odoo_peer import OdooPeer
 from services.bus import BusSettings, Keys, connect_redis
-from tests.conftest import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("ami_gateway", "odoo_bridge", "guard")
@@ -69,7 +69,7 @@ class Pipeline:
     def start(self, service: str) -> None:
         n = self.starts.get(service, 0) + 1
         self.starts[service] = n
-        out = open(self.logs / f"{service}.{n}.log", "w")  # noqa: SIM115 - the process owns it
+        out = open(self.logs / f"{service}.{n}.log", "w")  # the process owns it
         self.procs[service] = subprocess.Popen(
             [sys.executable, "-m", f"services.{service}"],
             cwd=ROOT,

@@ -347,7 +347,5 @@ async def test_end_to_end_a_1000_address_attack_bans_exactly_the_attackers(
         assert {f["address"] for f in await run.to_odoo("guard.ban")} == set(attackers)
     finally:
         await run.close()
-        gateway.stop.set()
-        await gateway.task
-        await gateway.bus.close()
+        await gateway.halt()
         await peer.stop()

@@ -251,7 +251,7 @@ def test_forgetting_idle_sources_keeps_active_ones() -> None:
     assert set(rules.sources) == {"203.0.113.2"}
 
 
-_event_kinds = st.sampled_from(sorted(FAILURES) + [CHALLENGE, SUCCESS, "InvalidTransport"])
+_event_kinds = st.sampled_from([*sorted(FAILURES), CHALLENGE, SUCCESS, "InvalidTransport"])
 
 
 @settings(max_examples=300, deadline=None)
@@ -291,7 +291,7 @@ def test_one_address_never_changes_another_addresses_outcome(
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.lists(st.sampled_from(sorted(FAILURES) + [CHALLENGE, SUCCESS]), max_size=300),
+    st.lists(st.sampled_from([*sorted(FAILURES), CHALLENGE, SUCCESS]), max_size=300),
     st.sampled_from(["127.0.0.1", "10.1.2.3", "192.0.2.9", "::1"]),
 )
 def test_protected_addresses_are_never_banned(kinds: list[str], who: str) -> None:

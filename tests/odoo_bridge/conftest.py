@@ -11,34 +11,22 @@ from peers.odoo_peer import OdooPeer
 from services.bus import Bus
 from services.odoo_bridge.bridge import Bridge
 from services.odoo_bridge.config import BridgeSettings
+from tests.bus.helpers import Halts, service_settings
 
 
 @dataclass
-class Running:
+class Running(Halts):
     peer: OdooPeer
     bridge: Bridge
     bus: Bus
     stop: asyncio.Event
-    task: asyncio.Task
-
-    async def halt(self) -> None:
-        self.stop.set()
-        await asyncio.wait_for(self.task, 30)
-        await self.bus.close()
+    task: asyncio.Task[None]
 
 
 def bridge_settings(redis_url: str, prefix: str, peer: OdooPeer, **kw: object) -> BridgeSettings:
-    values: dict[str, object] = dict(
-        redis_url=redis_url,
-        pbx_prefix=prefix,
-        odoo_url=peer.url,
-        odoo_db=peer.db,
-        odoo_retry_max_s=0.2,
-        bus_block_ms=100,
-        bus_retry_max_s=0.2,
-    )
-    values.update(kw)
-    return BridgeSettings(**values)
+    odoo = {"odoo_url": peer.url, "odoo_db": peer.db}
+    quick = {"odoo_retry_max_s": 0.2, "bus_retry_max_s": 0.2}
+    return service_settings(BridgeSettings, redis_url, prefix, **(odoo | quick | kw))
 
 
 async def start_bridge(settings: BridgeSettings, peer: OdooPeer) -> Running:

@@ -40,9 +40,7 @@ async def agent(redis_url: str, prefix: str) -> AsyncIterator[Agent]:
     bridge = await start_bridge(bridge_settings(redis_url, prefix, odoo), odoo)
     await wait_logged_in(ami)
     yield Agent(ami, odoo, gateway, bridge)
-    gateway.stop.set()
-    await gateway.task
-    await gateway.bus.close()
+    await gateway.halt()
     await bridge.halt()
     await ami.stop()
     await odoo.stop()

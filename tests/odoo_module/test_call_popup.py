@@ -4,26 +4,17 @@ and batches the events came in."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+import itertools
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-MODULE = Path(__file__).resolve().parents[2] / "odoo_addons" / "asterisk_plus"
+from tests.odoo_module.module_files import MODULE, load
 
-
-def load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(f"asterisk_plus_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-events = load("call_events", MODULE / "call_events.py")
-state = load("call_state", MODULE / "call_state.py")
-popup = load("call_popup", MODULE / "call_popup.py")
+events = load("call_events")
+state = load("call_state")
+popup = load("call_popup")
 flows = load("flows", MODULE / "tests" / "flows.py")
 
 # Phones of the PBX users, as the module's directory holds them (channel without its suffix -> user).
@@ -96,12 +87,12 @@ def test_in_any_order_every_rung_user_still_hears_last_how_the_call_ended(name: 
     first events tell it was answered: the users then hear it again, never the same thing twice in a row,
     and the last word is the call's."""
     key, synthetic, items = flows.FLOWS[name]()
-    memory, heard, missed = replay(key, synthetic, batched(data, data.draw(st.permutations(items))))
+    _memory, heard, missed = replay(key, synthetic, batched(data, data.draw(st.permutations(items))))
     final = final_words(key, synthetic, items)
     assert sorted(heard) == RUNG[name]
     for user, said in heard.items():
         assert said[-1] == final, (user, said)
-        assert all(a != b for a, b in zip(said, said[1:], strict=False)), (user, said)
+        assert all(a != b for a, b in itertools.pairwise(said)), (user, said)
     assert len(missed) <= 1
     if final[1] == "missed":
         assert missed == [RUNG[name]]
@@ -123,7 +114,7 @@ def test_two_devices_of_one_extension_ring_one_pop_up_and_the_other_user_hears_w
     dialled = max(i for i, item in enumerate(items) if item["Event"] == "DialBegin")
     answered = next(i for i, item in enumerate(items) if item.get("DialStatus") == "ANSWER")
     batches = [items[: dialled + 1], items[dialled + 1 : answered + 1], items[answered + 1 :]]
-    memory, heard, _missed = replay(key, synthetic, batches)
+    _memory, heard, _missed = replay(key, synthetic, batches)
     told = [("ringing", ""), ("answered", ""), ("ended", "answered")]
     assert heard == {"alice": told, "bob": told}
     summary = state.summarize(state.fold({}, items), key)
@@ -137,7 +128,7 @@ def test_an_outgoing_call_pops_up_for_nobody() -> None:
 
 
 def test_a_redelivered_batch_tells_nobody_again() -> None:
-    key, synthetic, items = flows.ring_group_missed()
+    key, _synthetic, items = flows.ring_group_missed()
     facts = state.fold({}, items)
     summary = state.summarize(facts, key)
     memory, tell = popup.news(summary, {}, user_of)

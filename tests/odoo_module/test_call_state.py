@@ -5,25 +5,14 @@ result must be the one of the order Asterisk used, and the status must never mov
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-MODULE = Path(__file__).resolve().parents[2] / "odoo_addons" / "asterisk_plus"
+from tests.odoo_module.module_files import MODULE, load
 
-
-def load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(f"asterisk_plus_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-events = load("call_events", MODULE / "call_events.py")
-state = load("call_state", MODULE / "call_state.py")
+events = load("call_events")
+state = load("call_state")
 flows = load("flows", MODULE / "tests" / "flows.py")
 FLOWS, at, cdr_time = flows.FLOWS, flows.at, flows.cdr_time
 

@@ -8,22 +8,22 @@ from typing import Any
 import httpx
 import pytest
 
+from peers.local_redis import free_port
 from services.bus import Bus
 from services.phonebook.config import PhonebookSettings
 from services.phonebook.service import PhonebookService
-from tests.bus.helpers import eventually
-from tests.conftest import free_port
+from tests.bus.helpers import Halts, eventually, service_settings
 
 TOKEN = "s3cr3t-token-of-the-server-0123456789"
 
 
 @dataclass
-class RunningPhonebook:
+class RunningPhonebook(Halts):
     service: PhonebookService
     bus: Bus
     url: str
     stop: asyncio.Event
-    task: asyncio.Task
+    task: asyncio.Task[None]
 
     async def publish(self, entries: dict[str, str], token: str = TOKEN, country: str = "BE") -> None:
         """What Odoo writes (odoo_addons/asterisk_plus/models/phonebook.py)."""
@@ -50,14 +50,9 @@ class RunningPhonebook:
 async def start_phonebook(redis_url: str, prefix: str, **overrides: Any) -> RunningPhonebook:
     port = free_port()
     values: dict[str, Any] = dict(
-        redis_url=redis_url,
-        pbx_prefix=prefix,
-        phonebook_host="127.0.0.1",
-        phonebook_port=port,
-        phonebook_meta_refresh_s=0.05,
+        phonebook_host="127.0.0.1", phonebook_port=port, phonebook_meta_refresh_s=0.05
     )
-    values.update(overrides)
-    settings = PhonebookSettings(**values)
+    settings = service_settings(PhonebookSettings, redis_url, prefix, **(values | overrides))
     bus = Bus(settings)
     service = PhonebookService(settings, bus)
     stop = asyncio.Event()
@@ -84,6 +79,4 @@ async def phonebook(redis_url: str, prefix: str) -> AsyncIterator[PhonebookFacto
 
     yield factory
     for run in started:
-        run.stop.set()
-        await asyncio.wait_for(run.task, 30)
-        await run.bus.close()
+        await run.halt()

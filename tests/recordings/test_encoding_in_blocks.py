@@ -24,7 +24,7 @@ def test_the_mp3_holds_the_whole_recording(tmp_path: Path, rate: int, channels: 
     data = out.read_bytes()
     assert encoded.size == len(data) and encoded.sha256 == hashlib.sha256(data).hexdigest()
     assert encoded.duration == 7.0
-    frames, seconds, _ = mp3_frames(data)
+    _, seconds, _ = mp3_frames(data)
     assert abs(seconds - 7) < 0.3  # LAME adds its delay and padding: a few frames
     assert abs(len(data) * 8 / seconds / 1000 - kbps) < 2  # constant bitrate as set
     assert not (tmp_path / "rec.mp3.part").exists()

@@ -20,7 +20,7 @@ async def test_a_recorded_call_arrives_whole_as_mp3_on_its_call_and_its_wav_is_d
     assert recording.status == "ok" and recording.mimetype == "audio/mpeg"
     assert recording.name == f"rec-{call.uniqueid}.mp3" and recording.file == call.file_name
     assert recording.data is not None and hashlib.sha256(recording.data).hexdigest() == recording.sha256
-    frames, seconds, rate = mp3_frames(recording.data)
+    _, seconds, rate = mp3_frames(recording.data)
     assert rate == 8000 and abs(seconds - 5) < 0.3 and abs(recording.duration - 5) < 0.01
     # Found through the events: the call's Linkedid, and the call the Odoo peer has.
     assert recording.linkedid == call.uniqueid and recording.item["Channel"] == call.channel

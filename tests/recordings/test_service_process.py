@@ -45,7 +45,7 @@ class ServiceProcess:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        out = open(self.logs, "a")  # noqa: SIM115 - the process owns it
+        out = open(self.logs, "a")  # the process owns it
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "services.recordings"], cwd=ROOT, env=self.env, stdout=out, stderr=out
         )

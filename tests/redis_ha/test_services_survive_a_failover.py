@@ -20,8 +20,9 @@ import pytest
 
 from peers.ami_peer import AmiPeer, attack, demo_calls
 from peers.ami_peer.server import Pairs
+from peers.local_redis import free_port
 from peers.odoo_peer import DEFAULT_MAP, OdooPeer
-from peers.redis_topology import SentinelTopology, free_port, sentinel_available
+from peers.redis_topology import SentinelTopology, sentinel_available
 from services.bus import close_redis
 from services.bus.health import check
 from tests.bus.helpers import eventually

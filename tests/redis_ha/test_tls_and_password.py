@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import redis
 
-from peers.redis_topology import Process, free_port, redis_server
+from peers.local_redis import free_port, redis_server
+from peers.redis_topology import Process
 from services.bus import Bus, BusSettings, Status, close_redis, connect_redis
 from services.bus.health import check
 
