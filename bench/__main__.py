@@ -9,7 +9,7 @@ import sys
 
 from peers.redis_topology import sentinel_available
 
-BENCHES = ["bench.ingest", "bench.guard", "bench.e2e", "bench.phonebook"]
+BENCHES = ["bench.ingest", "bench.guard", "bench.e2e", "bench.phonebook", "bench.recordings"]
 if sentinel_available():  # a master, a replica and three Sentinels of the bench's own
     BENCHES.append("bench.failover")
 if os.environ.get("ODOO_URL"):

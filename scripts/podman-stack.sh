@@ -11,7 +11,8 @@
 # Podman's settings live here, not on the machine: this machine kind's crun cannot set rlimits and refuses
 # the hybrid cgroup layout, so runc, no default ulimits and cgroupfs (CONTAINERS_CONF); netavark, whose
 # DNS resolves container names. Variables: COMPOSE_PROJECT_NAME (default pbx-agent-test), AGENT_IMAGE,
-# REDIS_IMAGE, REDIS_HOST_PORT, CONSOLE_PORT, ASTERISK_CONF_DIR, PEER_RECORD_DIR (compose.test.yaml).
+# REDIS_IMAGE, REDIS_HOST_PORT, CONSOLE_PORT, ASTERISK_CONF_DIR, RECORDINGS_DIR, PEER_RECORD_DIR
+# (compose.test.yaml).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PATH="$ROOT/.venv/bin:$PATH"  # podman-compose (dev extras)

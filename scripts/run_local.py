@@ -101,6 +101,8 @@ def main() -> int:
                     "admin",
                     "--scenario",
                     "demo",
+                    "--recordings-dir",
+                    str(stack.workdir / "monitor"),
                 ],
                 {},
             )
@@ -123,11 +125,14 @@ def main() -> int:
             shutil.copytree(ROOT / "peers" / "sample_asterisk_conf", conf_dir)
         if conf_dir:
             env.update(ASTERISK_CONF_DIR=conf_dir, CONF_BACKUP_DIR=str(stack.workdir / "conf-backups"))
+        recordings = os.environ.get("RECORDINGS_DIR") or str(stack.workdir / "monitor")
+        Path(recordings).mkdir(parents=True, exist_ok=True)
+        env.update(RECORDINGS_DIR=recordings, RECORDINGS_SPOOL_DIR=str(stack.workdir / "recordings-spool"))
         env.setdefault("GUARD_BACKEND", os.environ.get("GUARD_BACKEND", "log"))
         console_port = int(os.environ.get("CONSOLE_PORT", "48001"))
         env["CONSOLE_PORT"] = str(console_port)
 
-        for service in ("ami_gateway", "odoo_bridge", "guard", "conf_sync", "console"):
+        for service in ("ami_gateway", "odoo_bridge", "guard", "conf_sync", "console", "recordings"):
             if exists(f"services.{service}"):
                 stack.start(service, [PY, "-m", f"services.{service}"], env)
 

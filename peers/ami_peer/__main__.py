@@ -10,8 +10,10 @@ import argparse
 import asyncio
 import logging
 import random
+from pathlib import Path
 
 from .flows import FLOWS
+from .flows.recording import demo_recordings
 from .scenarios import attack, demo_calls, good_client
 from .server import AmiPeer
 
@@ -65,6 +67,9 @@ async def main() -> None:
     parser.add_argument(
         "--timestamp-events", action="store_true", help="`Timestamp:` on events (timestampevents=yes)"
     )
+    parser.add_argument(
+        "--recordings-dir", help="demo: a recorded call (MixMonitor) now and then, its WAV here"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     peer = AmiPeer(
@@ -73,6 +78,9 @@ async def main() -> None:
     peer.record_sent = False  # a long demo must not grow memory
     await peer.start()
     log.info("AMI peer listening on %s:%d (user %s)", args.host, peer.port, args.user)
+    recorder = None  # kept: a task nobody holds may be collected
+    if args.scenario == "demo" and args.recordings_dir:
+        recorder = asyncio.create_task(demo_recordings(peer, Path(args.recordings_dir), args.recordings_dir))
     if args.scenario == "demo":
         await demo(peer, args.pause)
     elif args.scenario == "real-flows":
@@ -81,6 +89,7 @@ async def main() -> None:
         await flows(peer, [args.scenario], args.pause)
     else:
         await asyncio.Event().wait()
+    del recorder
 
 
 if __name__ == "__main__":

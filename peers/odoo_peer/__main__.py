@@ -20,6 +20,7 @@ async def serve(args: argparse.Namespace, record: IO[str] | None) -> None:
         record=record,
         keep_alive=not args.close,
         record_keys=tuple(k for k in args.record_keys.split(",") if k),
+        keep_audio=False,
     ).start()
     logging.getLogger("odoo_peer").info("Odoo JSON-RPC peer on %s (db %s, user asterisk1)", peer.url, args.db)
     await asyncio.Event().wait()

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from .recordings import RecordingStore
+
 log = logging.getLogger("odoo_peer")
 
 DEFAULT_MAP = [
@@ -70,6 +72,7 @@ class OdooPeer:
     record_keys: tuple[str, ...] = ()  # only these keys of each item go to the record (all when empty)
     keep_alive: bool = True  # False: every answer says `Connection: close` and the connection is closed
     tls: ssl.SSLContext | None = None  # HTTPS, as a hosted Odoo answers
+    keep_audio: bool = True  # False: recordings are checked and counted, their MP3 not kept (a long run)
     # Server records by name -> login of their system account, checked as the module does; None: any name,
     # any user.
     servers: dict[str, str] | None = None
@@ -81,6 +84,7 @@ class OdooPeer:
         self.fail_next = 0  # this many calls answer with an Odoo server error
         self.reject: Callable[[dict[str, Any]], str | None] = lambda item: None
         self.files: dict[str, str] = {}
+        self.recordings = RecordingStore(self.keep_audio)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._serving: set[asyncio.Task[None]] = set()  # one per connection, awaited by stop()
@@ -233,6 +237,8 @@ class OdooPeer:
                 # The module looks the conf.plan request up on the bus and refuses without one.
                 raise OdooError("odoo.exceptions.AccessError", "Odoo's files go only to a conf.plan request")
             return [{"name": n, "content": c} for n, c in sorted(self.files.items())]
+        if model == "asterisk_plus.recording" and method in ("bridge_on_chunks", "bridge_on_recordings"):
+            return self._recordings(method, args[1])
         if method.startswith("bridge_on_") or method == "on_ami_events":
             _server, items = args
             return self._deliver(model, method, items)
@@ -276,6 +282,27 @@ class OdooPeer:
                 ", ".join(kinds),
                 self.in_flight,
             )
+        return results
+
+    def _recordings(self, method: str, items: list[dict[str, Any]]) -> list[dict[str, str]]:
+        """Chunks are staged (not recorded: they are the audio); summaries are recorded as other items are."""
+        self.calls.append(("asterisk_plus.recording", method, len(items)))
+        if method == "bridge_on_chunks":
+            return self.recordings.on_chunks(items)
+        results = self.recordings.on_recordings(items)
+        now, mono = time.time(), time.monotonic()
+        for item, result in zip(items, results, strict=True):
+            if result["status"] != "ok":
+                continue
+            self.received.append(Received("asterisk_plus.recording", method, item, now, mono))
+            if self.record is not None:
+                kept = {k: item.get(k) for k in self.record_keys} if self.record_keys else item
+                line = {"model": "asterisk_plus.recording", "method": method, "wall": now, "item": kept}
+                self.record.write(json.dumps(line) + "\n")
+        if self.record is not None:
+            self.record.flush()
+        if self.verbose:
+            log.info("asterisk_plus.recording.%s: %d recordings in one call", method, len(items))
         return results
 
 

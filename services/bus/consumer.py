@@ -37,6 +37,8 @@ class Outcome:
 
 
 Handler = Callable[[list[Entry]], Awaitable[Outcome | None]]
+# Told of entries just dead-lettered (entry, error), e.g. to answer a requester that waits for a verdict.
+DeadHook = Callable[[list[tuple[Entry, str]]], Awaitable[None]]
 
 
 def default_consumer_name() -> str:
@@ -84,6 +86,7 @@ class Consumer:
         claim_idle_ms: int | None = None,
         max_deliveries: int | None = None,
         start_id: str = "0",
+        on_dead: DeadHook | None = None,
     ) -> None:
         s = bus.settings
         self.bus = bus
@@ -96,6 +99,7 @@ class Consumer:
         self.max_deliveries = max_deliveries or s.bus_max_deliveries
         self.retry_max_s = s.bus_retry_max_s
         self.start_id = start_id
+        self.on_dead = on_dead
         self.counters = Counters()
         self.log = Log(f"bus.consumer.{group}", server=bus.server, group=group, consumer=self.name)
         self._keys = {bus.key(stream): stream for stream in self.handlers}
@@ -278,3 +282,10 @@ class Consumer:
             self.log.error(
                 "entry dead-lettered", stream=stream, entry=entry.id, deliveries=deliveries, error=error
             )
+        if self.on_dead is not None:
+            try:
+                await self.on_dead([(entry, error) for entry, error, _ in items])
+            except REDIS_DOWN:
+                raise
+            except Exception:  # the entries are dead-lettered and acked whatever the hook does
+                self.log.exception("dead-letter hook failed", stream=stream, entry=items[0][0].id)

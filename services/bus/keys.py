@@ -15,6 +15,7 @@ SECURITY = "security"
 ACTIONS = "actions"
 TO_ODOO = "to_odoo"
 DEAD = "dead"
+RECORDINGS = "recordings"
 
 
 def replies(requester: str) -> str:

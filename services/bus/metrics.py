@@ -40,6 +40,7 @@ DEFAULT_PORTS = {
     "guard": 9814,
     "console": 9815,
     "phonebook": 9816,
+    "recordings": 9817,
 }
 
 # A `_created` series beside every counter doubles the page for nothing. (The function has no annotations.)

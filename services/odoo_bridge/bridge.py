@@ -16,6 +16,7 @@ from .events_map import EventsMap
 from .lanes import CallKeys, split
 from .normalize import enrich
 from .odoo import OdooDown, OdooPool, OdooRefused
+from .recordings import RecordingsRoute
 from .tzcheck import TimezoneCheck
 
 GROUP = "odoo_bridge"
@@ -47,6 +48,7 @@ class Bridge:
         self.events_map = EventsMap([])
         self.delivered = 0
         self._stop = asyncio.Event()
+        self.recordings = RecordingsRoute(self)
 
     async def call(self, model: str, method: str, *args: Any) -> Any:
         """An Odoo call that waits out Odoo being away (nothing is acked meanwhile, so nothing is lost).
@@ -258,7 +260,15 @@ class Bridge:
                 # A batch is cut into up to ODOO_CONCURRENCY lanes: each gets about ODOO_BATCH entries.
                 batch=self.settings.odoo_batch * max(1, self.settings.odoo_concurrency),
             )
-            await consumer.run(stop)
+            # Recordings on a consumer of their own: a few chunks per call, each up to RECORDINGS_CHUNK_BYTES.
+            recordings = Consumer(
+                self.bus,
+                GROUP,
+                {keys.RECORDINGS: self.recordings.handle},
+                batch=self.settings.odoo_recordings_batch,
+                on_dead=self.recordings.on_dead,
+            )
+            await asyncio.gather(consumer.run(stop), recordings.run(stop))
         await heartbeat
 
 

@@ -22,3 +22,5 @@ class BridgeSettings(BusSettings):
     odoo_concurrency: int = 4
     # A Cdr's EndTime (read in the server's timezone) this far from its arrival: the timezone is wrong.
     odoo_tz_tolerance_s: float = 300.0
+    # Entries of the `recordings` stream per Odoo call (chunks of up to RECORDINGS_CHUNK_BYTES each).
+    odoo_recordings_batch: int = 4

@@ -57,6 +57,12 @@ def test_e2e_bench_prints_the_issue_figures_line_last() -> None:
     figures(lines[-1], ["e2e_events_per_s", "baseline_events_per_s", "ratio", "p50_ms", "p99_ms"])
 
 
+def test_recordings_bench_prints_rate_and_peak_memory_last() -> None:
+    lines = run_bench("bench.recordings", N_RECORDINGS=2, SECONDS=20)
+    figures(lines[-2], ["recordings n", "seconds", "wav_mb", "mp3_mb", "ratio"])
+    figures(lines[-1], ["recordings_per_min", "peak_rss_mb"])
+
+
 @pytest.mark.skipif(not sentinel_available(), reason="redis-server (Sentinel mode) not installed")
 def test_failover_bench_prints_failover_loss_and_wait_cost() -> None:
     sizes = {"RUNS": 1, "AFTER_S": 1, "REPEATS": 1, "N_INGEST": 3000, "N_ACKS": 2000, "N_LATENCY": 50}

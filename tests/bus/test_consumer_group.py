@@ -113,6 +113,30 @@ async def test_rejected_entries_are_dead_lettered_at_once_and_the_others_acked(
     await bus.close()
 
 
+async def test_the_dead_letter_hook_hears_of_each_entry_once_and_a_failing_hook_loses_nothing(
+    redis_url: str, prefix: str
+) -> None:
+    bus = make_bus(redis_url, prefix)
+    await publish_jobs(bus, 4)
+    told: list[tuple[str, str]] = []
+
+    async def handle(batch: list[Entry]) -> Outcome:
+        return Outcome(reject={e.id: f"no {e.get('N')}" for e in batch if e.get("N") in ("1", "3")})
+
+    async def on_dead(items: list[tuple[Entry, str]]) -> None:
+        told.extend((e.get("N"), error) for e, error in items)
+        raise RuntimeError("the hook itself fails")
+
+    consumer = Consumer(bus, "workers", {"jobs": handle}, block_ms=50, on_dead=on_dead)
+    stop, task = await run_consumer(consumer)
+    await eventually(lambda: _no_pending_of(bus, 4))
+    stop.set()
+    await task
+    assert told == [("1", "no 1"), ("3", "no 3")]
+    assert [d["N"] for _, d in await bus.redis.xrange(bus.key("dead"))] == ["1", "3"]
+    await bus.close()
+
+
 async def _no_pending_of(bus, n: int) -> bool:  # type: ignore[no-untyped-def]
     groups = await bus.redis.xinfo_groups(bus.key("jobs"))
     return bool(groups) and groups[0]["entries-read"] == n and groups[0]["pending"] == 0

@@ -31,7 +31,7 @@ from peers.local_redis import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "podman-stack.sh"
-AGENT_SERVICES = ("ami_gateway", "odoo_bridge", "conf_sync", "guard", "console", "phonebook")
+AGENT_SERVICES = ("ami_gateway", "odoo_bridge", "conf_sync", "guard", "console", "phonebook", "recordings")
 PEERS = ("ami_peer", "odoo_peer")
 # First run on a new machine: debootstrap (~1 min) and two image builds (~2 min); later runs: seconds.
 pytestmark = pytest.mark.timeout(1200)
@@ -54,6 +54,7 @@ class Stack:
     project: str
     records: Path
     console_port: int
+    recordings: Path
 
     def run(self, *args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
@@ -107,9 +108,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "podman-compose is missing: it is in the dev extras (pip install -e '.[dev]')"
     )
     work = tmp_path_factory.mktemp("compose-stack")
-    asterisk, records = work / "asterisk", work / "records"
+    asterisk, records, recordings = work / "asterisk", work / "records", work / "monitor"
     shutil.copytree(ROOT / "peers" / "sample_asterisk_conf", asterisk)
     records.mkdir()
+    recordings.mkdir()
     # One image tag per checkout: two worktrees testing at once do not run each other's code.
     tag = hashlib.sha1(str(ROOT).encode()).hexdigest()[:8]
     project = f"pbxtest{os.getpid()}"
@@ -125,9 +127,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "CONSOLE_PORT": str(console_port),
         "PHONEBOOK_PORT": str(free_port()),
         "ASTERISK_CONF_DIR": str(asterisk),
+        "RECORDINGS_DIR": str(recordings),
         "PEER_RECORD_DIR": str(records),
     }
-    stack = Stack(env, project, records, console_port)
+    stack = Stack(env, project, records, console_port, recordings)
     stack.run("build", timeout=900)
     try:
         stack.run("compose", "up", "-d", timeout=300)
@@ -165,6 +168,23 @@ def test_calls_bans_and_conf_files_reach_the_odoo_peer(stack: Stack) -> None:
     )
     files = {r["item"]["@id"].split(":")[-1] for r in stack.received() if r["method"] == "bridge_on_files"}
     assert files == {p.name for p in (ROOT / "peers" / "sample_asterisk_conf").glob("*.conf")}
+
+
+def test_a_recorded_call_reaches_the_odoo_peer_as_mp3_and_its_wav_is_deleted(stack: Stack) -> None:
+    # The AMI peer's recorded call (every 20 s): its WAV in the mounted directory, its events through the
+    # gateway; recordings -> Redis -> odoo_bridge -> the Odoo peer, whose verdict lets the WAV go.
+    def recorded() -> list[dict[str, Any]]:
+        return [r["item"] for r in stack.received() if r["method"] == "bridge_on_recordings"]
+
+    services = ("ami_gateway", "recordings", "odoo_bridge")
+    [item, *_] = wait_for(
+        "a recording at the Odoo peer", recorded, 150, lambda: "".join(map(stack.logs, services))
+    )
+    assert item["@type"] == "recording" and item["status"] == "ok"
+    # Named by the call's Uniqueid, as the AMI peer's MixMonitor names the file.
+    wav = stack.recordings / item["file"]
+    assert item["file"] == f"rec-{item['Uniqueid']}.wav"
+    wait_for(f"{wav.name} deleted", lambda: not wav.exists(), 60, lambda: stack.logs("recordings"))
 
 
 @pytest.mark.parametrize("service", ["redis", *AGENT_SERVICES])

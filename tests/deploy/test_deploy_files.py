@@ -35,7 +35,7 @@ ODOO_DOCKERFILE = COMPOSE_DIR / "odoo.Dockerfile"
 DASHBOARD = COMPOSE_DIR / "grafana" / "dashboards" / "pbx-agent.json"
 REDIS_DOCKERFILE = COMPOSE_DIR / "redis-debian.Dockerfile"
 
-AGENT_SERVICES = ("ami_gateway", "odoo_bridge", "conf_sync", "guard", "console", "phonebook")
+AGENT_SERVICES = ("ami_gateway", "odoo_bridge", "conf_sync", "guard", "console", "phonebook", "recordings")
 HEALTH = ["python", "-m", "services.bus.health"]
 COMPOSE_ONLY_MARKER = "# ==== compose only"
 # Kubernetes versions the manifests must be valid for (kubernetes-validate ships their schemas).
@@ -128,6 +128,23 @@ def test_conf_sync_mounts_the_hosts_asterisk_directory(compose: dict[str, Any]) 
     conf_sync = compose["services"]["conf_sync"]
     assert "${ASTERISK_CONF_DIR:-/etc/asterisk}:/etc/asterisk" in conf_sync["volumes"]
     assert conf_sync["environment"]["ASTERISK_CONF_DIR"] == "/etc/asterisk"
+
+
+def test_recordings_mounts_the_hosts_recordings_and_keeps_its_spool_on_a_volume(
+    compose: dict[str, Any],
+) -> None:
+    recordings = compose["services"]["recordings"]
+    inside = "/var/spool/asterisk/monitor"
+    assert f"${{RECORDINGS_DIR:-{inside}}}:{inside}" in recordings["volumes"]
+    assert recordings["environment"]["RECORDINGS_DIR"] == inside
+    # Asterisk on the host names its files by the host path: mapped back to the mount.
+    assert recordings["environment"]["RECORDINGS_ASTERISK_DIR"] == f"${{RECORDINGS_DIR:-{inside}}}"
+    spool = recordings["environment"]["RECORDINGS_SPOOL_DIR"]
+    assert any(
+        v.split(":")[1] == spool and v.split(":")[0] in compose["volumes"] for v in recordings["volumes"]
+    )
+    # The optional Asterisk writes into the same directory.
+    assert f"${{RECORDINGS_DIR:-{inside}}}:{inside}" in compose["services"]["asterisk"]["volumes"]
 
 
 def test_console_is_a_profile_publishing_its_port(compose: dict[str, Any]) -> None:
@@ -552,6 +569,19 @@ def test_pbx_node_daemonset_runs_conf_sync_and_guard_next_to_asterisk() -> None:
     assert phonebook["ports"] == [{"name": "phonebook-metrics", "containerPort": 9816}]
     assert phonebook["securityContext"]["runAsNonRoot"] is True
     assert phonebook["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_pbx_node_daemonset_runs_recordings_on_the_hosts_recordings_without_secrets() -> None:
+    spec = find(render(BASE), "DaemonSet", "pbx-node")["spec"]["template"]["spec"]
+    recordings = {c["command"][-1]: c for c in spec["containers"]}["services.recordings"]
+    env = {e["name"]: e["value"] for e in recordings["env"]}
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in recordings["volumeMounts"]}
+    assert volumes[mounts[env["RECORDINGS_DIR"]]]["hostPath"]["path"] == "/var/spool/asterisk/monitor"
+    assert volumes[mounts[env["RECORDINGS_SPOOL_DIR"]]]["hostPath"]["type"] == "DirectoryOrCreate"
+    assert recordings["envFrom"] == [{"configMapRef": {"name": "agent-config"}}]
+    assert recordings["ports"] == [{"name": "recordings-metrics", "containerPort": 9817}]
+    assert recordings["securityContext"]["capabilities"] == {"drop": ["ALL"], "add": ["DAC_OVERRIDE"]}
 
 
 def test_network_policies_deny_ingress_but_to_redis_from_agents_to_the_console_and_metrics() -> None:
