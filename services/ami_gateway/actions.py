@@ -70,9 +70,12 @@ class ActionRunner:
             while len(self.answered) > ANSWERED_MAX:
                 self.answered.popitem(last=False)
         if not request.reply_to:
-            log.warning(
-                "action has no @reply_to; its result is only logged", ok=result.ok, error=result.error
-            )
+            # Fire and forget by design (e.g. Odoo's recording and hang-up buttons); only a failure
+            # deserves a warning, since nobody else will hear of it.
+            if result.ok:
+                log.info("action without @reply_to done")
+            else:
+                log.warning("action without @reply_to failed", error=result.error)
             return
         await self._reply(request, result)
 
