@@ -4,8 +4,8 @@ Odoo 18 renamed the list view from `tree` to `list` and kept no alias: its `ir.u
 `ir.actions.act_window.view.view_mode` selections only know `list`, and an arch rooted at `<tree>` fails
 validation. Odoo 17 only knows `tree` for views (its web client already maps an action's `list` mode, but a
 `<list>` arch is refused). So the module's files are written for 18 (`<list>`, view_mode `list`) and, on 17
-only, models/compat17.py passes the module's own view and action values through the functions below as they
-load (install and upgrade alike).
+only, models/ir_ui_view.py and models/ir_actions_act_window.py pass the module's own view and action values
+through the functions below as they load (install and upgrade alike).
 
 Odoo 18's form views take the chatter as `<chatter/>`; Odoo 17's web client only knows the older
 `<div class="oe_chatter">` with its fields, so arch_for_17 writes that instead.
@@ -56,3 +56,11 @@ def action_values_for_17(values):
     if "view_mode" in values:
         values["view_mode"] = view_mode_for_17(values["view_mode"])
     return values
+
+
+MODULE = "asterisk_plus"
+
+
+def loaded_from_this_module(env):
+    """True while Odoo loads this module's own data files (`install_module` is in the loader's context)."""
+    return env.context.get("install_module") == MODULE

@@ -1,5 +1,5 @@
 """The Odoo module builds the same keys as the agent, on a single Redis and on a cluster, and its commands
-reach the agent's consumer groups there. The module's models/bus.py runs here as it is, with Odoo's one import
+reach the agent's consumer groups there. The module's bus_client.py runs here as it is, with Odoo's one import
 (`odoo.exceptions.UserError`) stood in for."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from peers.redis_topology import ClusterTopology, cluster_available
 from services.bus import Bus, BusSettings, Consumer, Entry, keys
 
-MODULE_BUS = Path(__file__).resolve().parents[2] / "odoo_addons" / "asterisk_plus" / "models" / "bus.py"
+MODULE_BUS = Path(__file__).resolve().parents[2] / "odoo_addons" / "asterisk_plus" / "bus_client.py"
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@ import ipaddress
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from . import bus
-from .ban_wizard import normalize_address
+from .. import bus_client as bus
+from ..rights import require_admin
+from ..wizard.ban_wizard import normalize_address
 from .call import parse_at
-from .rights import require_admin
 
 
 class Ban(models.Model):

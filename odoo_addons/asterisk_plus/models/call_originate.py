@@ -11,8 +11,8 @@ import re
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from .. import bus_client as bus
 from .. import call_events as ev
-from . import bus
 from .call import call_name, e164
 from .call_ingest import QUIET
 from .call_outcome import ENDED

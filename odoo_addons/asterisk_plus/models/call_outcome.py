@@ -9,9 +9,9 @@ import pytz
 from markupsafe import Markup, escape
 from odoo import _, models
 
+from .. import bus_client as bus
 from .. import call_events as ev
 from .. import call_popup, call_state
-from . import bus
 from .call import STATUSES, call_name, state_time
 
 _logger = logging.getLogger(__name__)

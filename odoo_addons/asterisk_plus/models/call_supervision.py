@@ -12,9 +12,9 @@ of that name, forever)."""
 from odoo import _, models
 from odoo.exceptions import AccessError, UserError
 
-from . import bus
+from .. import bus_client as bus
+from ..rights import check_access
 from .call_recording import SUPERVISION_PREFIX
-from .rights import check_access
 
 LIVE = "asterisk_plus.active_calls"  # the bus notification type the live view listens to
 MANAGER = "asterisk_plus.group_call_manager"

@@ -5,8 +5,8 @@ import re
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
-from . import bus
-from .rights import require_admin
+from .. import bus_client as bus
+from ..rights import require_admin
 
 _logger = logging.getLogger(__name__)
 

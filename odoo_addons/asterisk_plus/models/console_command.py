@@ -2,8 +2,8 @@ import logging
 
 from odoo import api, fields, models
 
+from ..rights import ADMIN
 from .call import parse_at
-from .rights import ADMIN
 
 _logger = logging.getLogger(__name__)
 

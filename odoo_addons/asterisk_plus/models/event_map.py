@@ -3,7 +3,7 @@ import re
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from . import bus
+from .. import bus_client as bus
 
 OPS = [
     ("equals", "equals"),

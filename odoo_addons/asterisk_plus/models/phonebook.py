@@ -11,7 +11,7 @@ import secrets
 
 from odoo import api, fields, models
 
-from . import bus
+from .. import bus_client as bus
 
 _logger = logging.getLogger(__name__)
 

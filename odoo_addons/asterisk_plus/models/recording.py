@@ -12,7 +12,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
-from .rights import check_access
+from ..rights import check_access
 
 _logger = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ import logging
 import psycopg2
 from odoo import api, models
 
+from .. import bus_client as bus
 from .. import recording_items as ri
-from . import bus
 from .call import parse_at
 from .call_ingest import ConcurrentUpdate
 

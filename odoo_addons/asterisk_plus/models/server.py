@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytz
 from odoo import _, api, fields, models
 
-from . import bus
-from .rights import require_admin
+from .. import bus_client as bus
+from ..rights import require_admin
 
 _logger = logging.getLogger(__name__)
 

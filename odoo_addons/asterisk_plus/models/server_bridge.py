@@ -5,8 +5,8 @@ The system account's password may be the seed's public one: each call takes only
 from odoo import _, api, models
 from odoo.exceptions import AccessError, UserError
 
-from . import bus
-from .rights import ADMIN
+from .. import bus_client as bus
+from ..rights import ADMIN
 
 
 def to_int(value):

@@ -6,9 +6,9 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from . import bus
+from .. import bus_client as bus
+from ..rights import require_admin
 from .phonebook import new_token
-from .rights import require_admin
 
 _logger = logging.getLogger(__name__)
 

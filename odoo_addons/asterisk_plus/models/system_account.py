@@ -7,7 +7,7 @@ reach another account: the system account is a portal user the module made for t
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from .rights import require_admin
+from ..rights import require_admin
 
 # The seed's password (data/system_account.xml): public, so the form warns while it is in use.
 DEFAULT_PASSWORD = "asterisk1"

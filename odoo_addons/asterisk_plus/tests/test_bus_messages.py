@@ -11,7 +11,7 @@ from unittest.mock import patch
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
-from ..models import bus
+from .. import bus_client as bus
 from ..models import server as server_module
 
 try:

@@ -1,1 +1,1 @@
-from . import number_wizard
+from . import ban_wizard, number_wizard

@@ -1,5 +1,5 @@
 """1.3.0, Odoo 17: the module's crons were made with 17's default `numbercall` 1, so each ran once and then
-switched itself off. They run for ever now (models/compat17.py makes new ones so); one a person switched off
+switched itself off. They run for ever now (models/ir_cron.py makes new ones so); one a person switched off
 while it still had runs left stays off."""
 
 

@@ -3,8 +3,8 @@ import ipaddress
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from . import bus
-from .rights import require_admin
+from .. import bus_client as bus
+from ..rights import require_admin
 
 
 def normalize_address(text):
