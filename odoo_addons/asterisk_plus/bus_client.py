@@ -240,3 +240,18 @@ def on_bus(server, stream, items, names=("@id", "@type", "@json")):
             bool(fields) and all(str(item.get(name) or "") == fields.get(name, "") for name in names)
         )
     return matches
+
+
+def entries(server, stream, items):
+    """For each item the bridge delivered, the fields of the bus entry `@entry` of `stream` (None when there
+    is no such entry), to compare with the item. One round trip."""
+    ids = [str(item.get("@entry") or "") for item in items]
+    wanted = [e for e in ids if _ENTRY_ID.fullmatch(e)]
+    try:
+        pipe = client(server).pipeline(transaction=False)
+        for entry in wanted:
+            pipe.xrange(key(server, stream), entry, entry, count=1)
+        found = dict(zip(wanted, pipe.execute(), strict=True))
+    except redis.RedisError as exc:
+        raise unreachable(server, exc) from exc
+    return [(found.get(entry) or [(None, None)])[0][1] for entry in ids]
