@@ -33,6 +33,8 @@
         "views/server_recordings_views.xml",
         "wizard/number_wizard_views.xml",
         "views/menus.xml",
+        "data/developer_data.xml",
+        "views/developer_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -223,8 +223,17 @@ def on_bus(server, stream, items, names=("@id", "@type", "@json")):
 
     The system account's password alone (the seed's is public) then cannot make Odoo take what only the
     agent's services may send: writing onto the bus takes Redis, not Odoo, credentials. One round trip."""
-    entries = [str(item.get("@entry") or "") for item in items]
-    wanted = [e for e in entries if _ENTRY_ID.fullmatch(e)]
+    return [
+        bool(fields) and all(str(item.get(name) or "") == fields.get(name, "") for name in names)
+        for item, fields in zip(items, entries(server, stream, items), strict=True)
+    ]
+
+
+def entries(server, stream, items):
+    """For each item the bridge delivered, the fields of the bus entry `@entry` of `stream` (None when there
+    is no such entry), to compare with the item. One round trip."""
+    ids = [str(item.get("@entry") or "") for item in items]
+    wanted = [e for e in ids if _ENTRY_ID.fullmatch(e)]
     try:
         pipe = client(server).pipeline(transaction=False)
         for entry in wanted:
@@ -232,11 +241,4 @@ def on_bus(server, stream, items, names=("@id", "@type", "@json")):
         found = dict(zip(wanted, pipe.execute(), strict=True))
     except redis.RedisError as exc:
         raise unreachable(server, exc) from exc
-    matches = []
-    for item, entry in zip(items, entries, strict=True):
-        rows = found.get(entry) or []
-        fields = rows[0][1] if rows else None
-        matches.append(
-            bool(fields) and all(str(item.get(name) or "") == fields.get(name, "") for name in names)
-        )
-    return matches
+    return [(found.get(entry) or [(None, None)])[0][1] for entry in ids]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from .developer import EXECUTE_MAP_ROW, REQUESTS, RULES, Developer
 from .recordings import RecordingStore
 
 log = logging.getLogger("odoo_peer")
@@ -30,7 +31,7 @@ DEFAULT_MAP = [
             "OriginateResponse",
         ]
     )
-]
+] + [{"id": 9, **EXECUTE_MAP_ROW}]
 
 
 class OdooError(Exception):
@@ -85,6 +86,7 @@ class OdooPeer:
         self.reject: Callable[[dict[str, Any]], str | None] = lambda item: None
         self.files: dict[str, str] = {}
         self.recordings = RecordingStore(self.keep_audio)
+        self.developer = Developer()
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._serving: set[asyncio.Task[None]] = set()  # one per connection, awaited by stop()
@@ -211,7 +213,7 @@ class OdooPeer:
                     "could not serialize access due to concurrent update",
                 )
             result = self._call(model, name, call_args, login)
-            if name.startswith("bridge_on_") or name == "on_ami_events":
+            if name.startswith(("bridge_on_", "on_")):
                 self.spans.append((arrived, asyncio.get_running_loop().time(), call_args[1]))
             return result
         finally:
@@ -239,6 +241,8 @@ class OdooPeer:
             return [{"name": n, "content": c} for n, c in sorted(self.files.items())]
         if model == "asterisk_plus.recording" and method in ("bridge_on_chunks", "bridge_on_recordings"):
             return self._recordings(method, args[1])
+        if (model, method) in ((REQUESTS, "on_ami_replies"), (RULES, "on_execute_events")):
+            return self._developer(model, method, args[1])
         if method.startswith("bridge_on_") or method == "on_ami_events":
             _server, items = args
             return self._deliver(model, method, items)
@@ -282,6 +286,18 @@ class OdooPeer:
                 ", ".join(kinds),
                 self.in_flight,
             )
+        return results
+
+    def _developer(self, model: str, method: str, items: list[dict[str, Any]]) -> list[dict[str, str]]:
+        self.calls.append((model, method, len(items)))
+        if method == "on_ami_replies":
+            results = self.developer.on_ami_replies(items)
+        else:
+            results = self.developer.on_execute_events(items)
+        now, mono = time.time(), time.monotonic()
+        for item, result in zip(items, results, strict=True):
+            if result["status"] == "ok":
+                self.received.append(Received(model, method, item, now, mono))
         return results
 
     def _recordings(self, method: str, items: list[dict[str, Any]]) -> list[dict[str, str]]:

@@ -16,6 +16,8 @@ ACTIONS = "actions"
 TO_ODOO = "to_odoo"
 DEAD = "dead"
 RECORDINGS = "recordings"
+# Answers to the AMI actions Odoo code sends (`ami_action`): read by the bridge, handed to their callbacks.
+ODOO_REPLIES = "odoo_replies"
 
 
 def replies(requester: str) -> str:

@@ -136,7 +136,14 @@ GROUP_MAX_LAG = 1000
 
 
 async def groups_check(bus: Bus, max_lag: int = GROUP_MAX_LAG) -> Check:
-    streams = [keys.EVENTS, keys.SECURITY, keys.ACTIONS, keys.TO_ODOO, *(keys.commands(s) for s in SERVICES)]
+    streams = [
+        keys.EVENTS,
+        keys.SECURITY,
+        keys.ACTIONS,
+        keys.TO_ODOO,
+        keys.ODOO_REPLIES,
+        *(keys.commands(s) for s in SERVICES),
+    ]
     behind, worst = [], ("", -1.0, 0)
     seen = 0
     for stream in streams:

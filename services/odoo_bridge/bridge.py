@@ -17,6 +17,7 @@ from .lanes import CallKeys, split
 from .normalize import enrich
 from .odoo import OdooDown, OdooPool, OdooRefused
 from .recordings import RecordingsRoute
+from .replies import RepliesRoute
 from .tzcheck import TimezoneCheck
 
 GROUP = "odoo_bridge"
@@ -49,6 +50,7 @@ class Bridge:
         self.delivered = 0
         self._stop = asyncio.Event()
         self.recordings = RecordingsRoute(self)
+        self.replies = RepliesRoute(self)
 
     async def call(self, model: str, method: str, *args: Any) -> Any:
         """An Odoo call that waits out Odoo being away (nothing is acked meanwhile, so nothing is lost).
@@ -256,6 +258,7 @@ class Bridge:
                     keys.commands(GROUP): self.handle_commands,
                     keys.TO_ODOO: self.handle_to_odoo,
                     keys.EVENTS: self.handle_events,
+                    keys.ODOO_REPLIES: self.replies.handle,
                 },
                 # A batch is cut into up to ODOO_CONCURRENCY lanes: each gets about ODOO_BATCH entries.
                 batch=self.settings.odoo_batch * max(1, self.settings.odoo_concurrency),

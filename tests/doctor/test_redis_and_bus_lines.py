@@ -149,3 +149,11 @@ async def test_a_password_in_the_redis_url_is_never_shown() -> None:
     assert streams.redacted("redis://:pw@h:1/0") == "redis://:***@h:1/0"
     assert streams.redacted("rediss://user:pw@h:1/0") == "rediss://user:***@h:1/0"
     assert streams.redacted("redis://h:1/0") == "redis://h:1/0"
+
+
+async def test_the_bridge_behind_on_the_replies_odoo_code_waits_for_is_named(bus: Bus) -> None:
+    consumer = Consumer(bus, "odoo_bridge", {keys.ODOO_REPLIES: lambda batch: None})
+    await consumer.ensure_groups()
+    await bus.publish_fields(keys.ODOO_REPLIES, [encode({"Response": "Success"}, type="reply")] * 12)
+    behind = await streams.groups_check(bus, max_lag=10)
+    assert behind.status == WARN and "odoo_bridge is 12 entries behind on odoo_replies" in behind.message

@@ -7,10 +7,13 @@ from urllib.parse import urlparse
 
 import pytest
 
+from peers.ami_peer import AmiPeer
 from peers.odoo_peer import OdooPeer
 from services.bus import Bus
 from services.odoo_bridge.bridge import Bridge
 from services.odoo_bridge.config import BridgeSettings
+from tests.ami_gateway.conftest import Running as GatewayRunning
+from tests.ami_gateway.conftest import gateway_settings, start_gateway, wait_logged_in
 from tests.bus.helpers import Halts, service_settings
 
 
@@ -48,6 +51,32 @@ async def running(redis_url: str, prefix: str, odoo: OdooPeer) -> AsyncIterator[
     run = await start_bridge(bridge_settings(redis_url, prefix, odoo), odoo)
     yield run
     await run.halt()
+
+
+@dataclass
+class Agent:
+    ami: AmiPeer
+    odoo: OdooPeer
+    gateway: GatewayRunning
+    bridge: Running
+
+    @property
+    def bus(self) -> Bus:
+        return self.bridge.bus
+
+
+@pytest.fixture
+async def agent(redis_url: str, prefix: str) -> AsyncIterator[Agent]:
+    ami = await AmiPeer(login_failure_delay=0.05).start()
+    odoo = await OdooPeer().start()
+    gateway = await start_gateway(gateway_settings(redis_url, prefix, ami.port), ami)
+    bridge = await start_bridge(bridge_settings(redis_url, prefix, odoo), odoo)
+    await wait_logged_in(ami)
+    yield Agent(ami, odoo, gateway, bridge)
+    await gateway.halt()
+    await bridge.halt()
+    await ami.stop()
+    await odoo.stop()
 
 
 def call_of(item: dict, linked: dict[str, str]) -> str:

@@ -4,46 +4,12 @@ reaches Odoo twice, as the user's reply and as the call's OriginateResponse even
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
-import pytest
-
-from peers.ami_peer import AmiPeer
 from peers.odoo_peer import OdooPeer
 from services.bus import Bus, keys, now_iso
-from tests.ami_gateway.conftest import Running as GatewayRunning
-from tests.ami_gateway.conftest import gateway_settings, start_gateway, wait_logged_in
 from tests.bus.helpers import eventually
-from tests.odoo_bridge.conftest import Running as BridgeRunning
-from tests.odoo_bridge.conftest import bridge_settings, start_bridge
-
-
-@dataclass
-class Agent:
-    ami: AmiPeer
-    odoo: OdooPeer
-    gateway: GatewayRunning
-    bridge: BridgeRunning
-
-    @property
-    def bus(self) -> Bus:
-        return self.bridge.bus
-
-
-@pytest.fixture
-async def agent(redis_url: str, prefix: str) -> AsyncIterator[Agent]:
-    ami = await AmiPeer(login_failure_delay=0.05).start()
-    odoo = await OdooPeer().start()
-    gateway = await start_gateway(gateway_settings(redis_url, prefix, ami.port), ami)
-    bridge = await start_bridge(bridge_settings(redis_url, prefix, odoo), odoo)
-    await wait_logged_in(ami)
-    yield Agent(ami, odoo, gateway, bridge)
-    await gateway.halt()
-    await bridge.halt()
-    await ami.stop()
-    await odoo.stop()
+from tests.odoo_bridge.conftest import Agent
 
 
 async def click_to_call(bus: Bus, channel: str, number: str, uid: int = 2) -> str:

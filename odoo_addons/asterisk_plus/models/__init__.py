@@ -2,6 +2,7 @@
 # which extend it; call_recording and call_supervision override the journal's hooks (call_ingest,
 # call_outcome), so they come after them; recording before recording_bridge.
 from . import (
+    ami_request,
     ban,
     call,
     call_ingest,
@@ -10,9 +11,11 @@ from . import (
     call_outcome,
     call_recording,
     call_supervision,
+    callback_request,
     conf,
     console_command,
     event_map,
+    execute_rule,
     ir_actions_act_window,
     ir_cron,
     ir_http,
@@ -26,6 +29,7 @@ from . import (
     res_partner,
     res_users,
     server,
+    server_ami_action,
     server_bridge,
     server_calls,
     server_phonebook,

@@ -1,10 +1,13 @@
 from . import (
     test_active_calls,
+    test_ami_action,
     test_asterisk_plus,
     test_bus_messages,
+    test_callback_request,
     test_calls,
     test_click_to_call,
     test_console_ban_call,
+    test_execute_rule,
     test_lookup,
     test_phonebook,
     test_popup,

@@ -45,6 +45,7 @@ class TestAsteriskPlus(TransactionCase):
                 "QueueCallerAbandon",
                 "AgentCalled",
                 "AgentConnect",
+                "UserEvent",  # OdooExecute, for the developer API
             },
         )
 
