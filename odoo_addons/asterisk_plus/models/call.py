@@ -53,16 +53,6 @@ def state_time(value):
     return datetime.fromisoformat(text) if text else False
 
 
-class ProcessedEvent(models.Model):
-    """Event ids already applied: a redelivered event changes nothing."""
-
-    _name = "asterisk_plus.processed_event"
-    _description = "AMI event already processed"
-
-    name = fields.Char(required=True, index=True)
-    _sql_constraints = [("name_unique", "unique(name)", "An event is processed once.")]
-
-
 def call_name(caller, called):
     return f"{caller or '?'} -> {called or '?'}"
 
@@ -160,36 +150,3 @@ class Call(models.Model):
             "res_id": self.res_id,
             "view_mode": "form",
         }
-
-
-class CallLeg(models.Model):
-    """One channel of a call (its Uniqueid); what happened on it is read from the call's facts."""
-
-    _name = "asterisk_plus.call.leg"
-    _description = "Call leg (a channel)"
-    _order = "id"
-
-    call_id = fields.Many2one("asterisk_plus.call", required=True, ondelete="cascade", index=True)
-    server_id = fields.Many2one("asterisk_plus.server", required=True, ondelete="cascade")
-    uniqueid = fields.Char(required=True, index=True)
-    channel = fields.Char()
-    exten = fields.Char(compute="_compute_state", string="Extension")
-    role = fields.Char(compute="_compute_state")
-    up_at = fields.Datetime(compute="_compute_state", string="Answered at")
-    hangup_at = fields.Datetime(compute="_compute_state", string="Hung up at")
-    cause = fields.Char(compute="_compute_state")
-
-    _sql_constraints = [("uniqueid_unique", "unique(server_id, uniqueid)", "A channel is a leg of one call.")]
-
-    @api.depends("call_id.facts")
-    def _compute_state(self):
-        legs = {}
-        for call in self.mapped("call_id"):
-            legs.update({leg["uniqueid"]: leg for leg in call._summary()["legs"]})
-        for rec in self:
-            leg = legs.get(rec.uniqueid, {})
-            rec.exten = leg.get("exten") or call_events.channel_exten(rec.channel)
-            rec.role = {"caller": "Caller", "answered": "Answered"}.get(leg.get("role"), "")
-            rec.up_at = state_time(leg.get("up"))
-            rec.hangup_at = state_time(leg.get("hangup"))
-            rec.cause = leg.get("cause") or ""
