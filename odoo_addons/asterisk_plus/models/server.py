@@ -171,10 +171,8 @@ class AsteriskServer(models.Model):
     def action_upload_conf(self):
         require_admin(self.env, _("upload .conf files"))
         self.ensure_one()
-        files = [
-            {"name": c.name, "content": c.content or ""}
-            for c in self.env["asterisk_plus.conf"].search([("server_id", "=", self.id)])
-        ]
+        confs = self.env["asterisk_plus.conf"].search([("server_id", "=", self.id)])
+        files = [{"name": c.name, "content": c.content or ""} for c in confs]
         fields_ = bus.fields_for(
             self,
             "upload",
@@ -184,6 +182,7 @@ class AsteriskServer(models.Model):
             user=self.env.user.login,
         )
         bus.publish_after_commit(self.env, self, "commands:conf_sync", fields_)
+        confs._sent(fields_["@id"])  # synced once conf_sync answers (conf._on_upload_results)
         return self._notify(_("Upload .conf files"), _("%s file(s) sent to the agent", len(files)), "info")
 
     def action_download_conf(self):

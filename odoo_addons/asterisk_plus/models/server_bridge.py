@@ -67,6 +67,7 @@ class AsteriskServerBridge(models.Model):
     @api.model
     def bridge_on_replies(self, server_name, items):
         server = self._for_bridge(server_name)
+        self.env["asterisk_plus.conf"]._on_upload_results(server, items)
         results = []
         for item in items:
             uid = to_int(item.get("@uid"))

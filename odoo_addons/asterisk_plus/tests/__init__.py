@@ -4,6 +4,7 @@ from . import (
     test_bus_messages,
     test_calls,
     test_click_to_call,
+    test_conf_sync_state,
     test_console_ban_call,
     test_lookup,
     test_phonebook,
