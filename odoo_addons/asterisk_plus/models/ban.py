@@ -1,9 +1,13 @@
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.osv import expression
 
 from .. import bus_client as bus
 from ..rights import require_admin
 from ..wizard.ban_wizard import normalize_address
 from .call import parse_at
+
+STATES = [("active", "Active"), ("expired", "Expired"), ("lifted", "Lifted")]
 
 
 class Ban(models.Model):
@@ -17,7 +21,39 @@ class Ban(models.Model):
     count = fields.Integer()
     banned_at = fields.Datetime(default=fields.Datetime.now)
     until = fields.Datetime(help="Empty: permanent")
-    active = fields.Boolean(default=True)
+    active = fields.Boolean(default=True, help="Cleared when the address is unbanned (or banned again)")
+    state = fields.Selection(
+        STATES,
+        compute="_compute_state",
+        search="_search_state",
+        help="Active until its Until; Expired after it (the guard lets the address in again by itself, no "
+        "unban message comes); Lifted once unbanned.",
+    )
+
+    @api.depends("active", "until")
+    def _compute_state(self):
+        now = fields.Datetime.now()
+        for ban in self:
+            if not ban.active:
+                ban.state = "lifted"
+            else:
+                ban.state = "expired" if ban.until and ban.until <= now else "active"
+
+    def _search_state(self, operator, value):
+        if operator not in ("=", "!=", "in", "not in"):
+            raise UserError(_("Bans are searched by state with =, !=, in or not in"))
+        wanted = {value} if isinstance(value, str) else set(value or ())
+        now = fields.Datetime.now()
+        domains = {
+            "active": ["&", ("active", "=", True), "|", ("until", "=", False), ("until", ">", now)],
+            "expired": ["&", "&", ("active", "=", True), ("until", "!=", False), ("until", "<=", now)],
+            "lifted": [("active", "=", False)],
+        }
+        if operator in ("!=", "not in"):
+            wanted = set(domains) - wanted
+        return expression.OR(
+            [domains[state] for state in sorted(wanted & set(domains))] or [expression.FALSE_DOMAIN]
+        )
 
     @api.model
     def bridge_on_bans(self, server_name, items):

@@ -1,6 +1,7 @@
 from . import (
     test_active_calls,
     test_asterisk_plus,
+    test_ban_state,
     test_bus_messages,
     test_calls,
     test_click_to_call,
