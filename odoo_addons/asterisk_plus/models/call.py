@@ -1,7 +1,7 @@
 """The call journal: one call per Linkedid, its legs, and what its facts say (../call_state.py)."""
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 
 import pytz
@@ -44,7 +44,16 @@ def parse_at(value):
     """A bus `@at` (UTC ISO) as a naive datetime (Odoo UTC); False when empty, ValueError if unreadable."""
     if not value:
         return False
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+    at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
+
+
+def parse_at_or_false(value):
+    """parse_at for a value shown on a form: an unreadable one shows as empty rather than failing."""
+    try:
+        return parse_at(value)
+    except (TypeError, ValueError):
+        return False
 
 
 def state_time(value):
