@@ -15,4 +15,5 @@ from . import (
     test_recording_retention,
     test_recordings,
     test_security,
+    test_server_form,
 )
