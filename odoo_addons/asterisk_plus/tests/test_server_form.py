@@ -5,10 +5,12 @@ import socket
 import time
 from datetime import datetime
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
+from odoo.tools.translate import code_translations
 
 from .. import bus_client as bus
+from ..compat import translator
 from .test_console_ban_call import RedisCase
 
 
@@ -57,3 +59,37 @@ class TestServerFormDates(RedisCase):
         self.server.invalidate_recordset(["phonebook_bus_error", "phonebook_rebuilt"])
         self.assertTrue(self.server.phonebook_bus_error)
         self.assertFalse(self.server.phonebook_rebuilt)
+
+
+@tagged("post_install", "-at_install")
+class TestTranslator(RedisCase):
+    """compat.translator reads the module's code translations in the env's language, on 17 and 18 alike."""
+
+    def setUp(self):
+        super().setUp()
+        self.env["res.lang"]._activate_lang("fr_FR")  # rolled back with the test
+        translations = {
+            "Only Asterisk administrators may %s.": "Seuls les administrateurs Asterisk peuvent %s.",
+            "Running": "En marche",
+        }
+        # What the loaded i18n/fr.po would give (the module ships only the template): restored after the test.
+        key = ("asterisk_plus", "fr_FR")
+        saved = code_translations.python_translations.get(key)
+        code_translations.python_translations[key] = translations
+        self.addCleanup(self._restore, key, saved)
+
+    def _restore(self, key, saved):
+        if saved is None:
+            code_translations.python_translations.pop(key, None)
+        else:
+            code_translations.python_translations[key] = saved
+
+    def test_messages_follow_the_users_language(self):
+        _ = translator(self.env(context={"lang": "fr_FR"}))
+        self.assertEqual(_("Running"), "En marche")
+        self.assertEqual(_("Not translated %s", 1), "Not translated 1")
+        self.assertEqual(translator(self.env(context={"lang": "en_US"}))("Running"), "Running")
+        french = self.plain_user()(context={"lang": "fr_FR"})
+        with self.assertRaises(AccessError) as caught:
+            self.server.with_env(french).action_reload()
+        self.assertIn("Seuls les administrateurs Asterisk peuvent", str(caught.exception))
