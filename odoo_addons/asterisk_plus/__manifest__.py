@@ -7,7 +7,7 @@
     "license": "LGPL-3",
     "author": "PBX Agent",
     "website": "https://example.invalid/pbx-agent",
-    "depends": ["base", "contacts", "bus", "mail"],
+    "depends": ["contacts", "mail"],  # base and bus come with mail
     "external_dependencies": {"python": ["redis", "phonenumbers"]},
     "data": [
         "security/security.xml",

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from odoo.exceptions import UserError
 
+from .compat import translator
+
 _logger = logging.getLogger(__name__)
 
 try:
@@ -75,9 +77,17 @@ def _is_cluster(url):
     return _CLUSTER[url]
 
 
+def _tr(server):
+    """`_` in the language of the server record's env (a Detached server has none: the request's)."""
+    return translator(getattr(server, "env", None))
+
+
 def client(server, socket_timeout=5):
     if redis is None:
-        raise UserError("The Python package 'redis' is not installed on the Odoo server: pip install redis")
+        _ = _tr(server)
+        raise UserError(
+            _("The Python package 'redis' is not installed on the Odoo server: pip install redis")
+        )
     url = _url(server)
     options = {"decode_responses": True, "socket_timeout": socket_timeout, "socket_connect_timeout": 3}
     if _is_cluster(url):
@@ -100,19 +110,24 @@ def _where(server):
 
 
 def unreachable(server, exc):
+    _ = _tr(server)
     return UserError(
-        f"Cannot reach the Agent's bus (Redis) at {_where(server)}: {exc}. Check the server's Redis URL "
-        "and that Redis runs and accepts Odoo's connections."
+        _(
+            "Cannot reach the Agent's bus (Redis) at %(where)s: %(error)s. Check the server's Redis URL "
+            "and that Redis runs and accepts Odoo's connections.",
+        )
+        % {"where": _where(server), "error": exc}
     )
 
 
 def no_answer(server, conn, stream, timeout):
     """Redis answered, the agent's service did not: say which one, and what its status hash tells."""
+    _ = _tr(server)
     service = service_for(stream) if stream else "agent"
-    text = (
-        f"Redis ({_where(server)}) is reachable, but the agent's {service} did not answer within "
-        f"{timeout:g} s. Check that {service} runs on the agent's machine (`pbx status`, or its container)."
-    )
+    text = _(
+        "Redis (%(where)s) is reachable, but the agent's %(service)s did not answer within %(timeout)s s. "
+        "Check that %(service)s runs on the agent's machine (`pbx status`, or its container).",
+    ) % {"where": _where(server), "service": service, "timeout": f"{timeout:g}"}
     if service == "agent":
         return UserError(text)
     try:
@@ -120,20 +135,22 @@ def no_answer(server, conn, stream, timeout):
     except redis.RedisError:
         return UserError(text)
     if not status:
-        return UserError(
-            f"{text} It has never reported on this bus (no {key(server, f'status:{service}')}): check that "
-            "it uses the same Redis, prefix and server name as this form."
+        more = _(
+            "It has never reported on this bus (no %s): check that it uses the same Redis, prefix and "
+            "server name as this form.",
+            key(server, f"status:{service}"),
         )
+        return UserError(f"{text} {more}")
     age = time.time() - float(status.get("updated_ts") or 0)
     if age > STATUS_FRESH_S:
-        return UserError(
-            f"{text} Its status was last updated {_ago(age)} ago ({status.get('updated_at', '?')}): "
-            "it is not running."
-        )
-    return UserError(
-        f"{text} Its status was updated {_ago(age)} ago, so it runs: it may be busy or stuck (see its log)."
-        + (f" It says: {status['reason']}" if status.get("reason") else "")
-    )
+        more = _(
+            "Its status was last updated %(ago)s ago (%(at)s): it is not running.",
+        ) % {"ago": _ago(age), "at": status.get("updated_at", "?")}
+        return UserError(f"{text} {more}")
+    more = _("Its status was updated %s ago, so it runs: it may be busy or stuck (see its log).", _ago(age))
+    if status.get("reason"):
+        more += " " + _("It says: %s", status["reason"])
+    return UserError(f"{text} {more}")
 
 
 def _ago(seconds):

@@ -1,4 +1,4 @@
-"""One module source for Odoo 17.0 and 18.0: the list view's name.
+"""One module source for Odoo 17.0 and 18.0: the list view's name, the chatter, translating.
 
 Odoo 18 renamed the list view from `tree` to `list` and kept no alias: its `ir.ui.view.type` and
 `ir.actions.act_window.view.view_mode` selections only know `list`, and an arch rooted at `<tree>` fails
@@ -10,7 +10,7 @@ through the functions below as they load (install and upgrade alike).
 Odoo 18's form views take the chatter as `<chatter/>`; Odoo 17's web client only knows the older
 `<div class="oe_chatter">` with its fields, so arch_for_17 writes that instead.
 
-Plain Python without Odoo imports, so tests/odoo_module checks it without an Odoo.
+Plain Python without Odoo imports at load time, so tests/odoo_module checks it without an Odoo.
 """
 
 import re
@@ -64,3 +64,39 @@ MODULE = "asterisk_plus"
 def loaded_from_this_module(env):
     """True while Odoo loads this module's own data files (`install_module` is in the loader's context)."""
     return env.context.get("install_module") == MODULE
+
+
+def translator(env=None):
+    """`_` in `env`'s language, the same on Odoo 17 and 18: `_ = translator(env)`, then `_("%s files", n)`.
+
+    Odoo's own `_` guesses the language from the caller's frame (a local `self` with an env, or the HTTP
+    request) and finds nothing in a plain function; Odoo 18's `env._` has no Odoo 17 counterpart. Calls are
+    still spelled `_(...)`, so Odoo's term export finds them. Without an env: the request's, else English."""
+    lang = getattr(env, "lang", None) if env is not None else _request_lang()
+    lang = lang or "en_US"
+
+    def _(source, *args):
+        text = _python_translation(lang, source) if lang != "en_US" else source
+        if not args:
+            return text
+        try:
+            return text % args
+        except (TypeError, ValueError, KeyError):  # a broken translation: the English text still reads
+            return source % args
+
+    return _
+
+
+def _python_translation(lang, source):
+    from odoo.tools.translate import code_translations  # noqa: PLC0415 - Odoo only where Odoo runs
+
+    return code_translations.get_python_translations(MODULE, lang).get(source, source)
+
+
+def _request_lang():
+    try:
+        from odoo.http import request  # noqa: PLC0415 - Odoo only where Odoo runs
+
+        return request.env.lang if request and request.env else None
+    except (ImportError, RuntimeError, AttributeError):
+        return None

@@ -1,7 +1,8 @@
 """Who may do what, said once: the checks the buttons, the password and the bridge's calls share."""
 
-from odoo import _
 from odoo.exceptions import AccessError
+
+from .compat import translator
 
 ADMIN = "asterisk_plus.group_admin"
 
@@ -9,9 +10,8 @@ ADMIN = "asterisk_plus.group_admin"
 def require_admin(env, what):
     """AccessError unless the user (not sudo: the real one) is an Asterisk administrator."""
     if not env.user.has_group(ADMIN):
-        # Odoo 18 translates through the environment; 17's `_` finds the language by itself.
-        translate = getattr(env, "_", None) or _
-        raise AccessError(translate("Only Asterisk administrators may %s.", what))
+        _ = translator(env)
+        raise AccessError(_("Only Asterisk administrators may %s.", what))
 
 
 def check_access(records, operation):

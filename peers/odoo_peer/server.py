@@ -85,6 +85,10 @@ class OdooPeer:
         self.fail_next = 0  # this many calls answer with an Odoo server error
         self.reject: Callable[[dict[str, Any]], str | None] = lambda item: None
         self.files: dict[str, str] = {}
+        # The conf files' sync state as the module keeps it (models/conf.py): names changed in Odoo since
+        # the last sync, and the names each Upload took to conf_sync, synced once its conf.result says ok.
+        self.changed: set[str] = set()
+        self.uploads: dict[str, set[str]] = {}
         self.recordings = RecordingStore(self.keep_audio)
         self.developer = Developer()
         self._server: asyncio.Server | None = None
@@ -269,6 +273,8 @@ class OdooPeer:
                 self.record.write(json.dumps(line) + "\n")
             if method == "bridge_on_initial_done":
                 self.config["initial_update_done"] = True
+            if model == "asterisk_plus.server" and method == "bridge_on_replies":
+                self._on_upload_result(item)
             if model == "asterisk_plus.conf" and method == "bridge_on_files" and item.get("@json"):
                 f = json.loads(item["@json"])
                 if f.get("mode") == "overwrite" or f["name"] not in self.files:
@@ -299,6 +305,25 @@ class OdooPeer:
             if result["status"] == "ok":
                 self.received.append(Received(model, method, item, now, mono))
         return results
+
+    def edit_file(self, name: str, content: str) -> None:
+        """A file made or edited in Odoo: changed since sync, and no Upload sent before says otherwise."""
+        self.files[name] = content
+        self.changed.add(name)
+        for names in self.uploads.values():
+            names.discard(name)
+
+    def upload_sent(self, request_id: str, names: list[str]) -> None:
+        """Odoo's Upload (or Apply) `request_id` took these files to conf_sync."""
+        self.uploads[request_id] = set(names)
+
+    def _on_upload_result(self, item: dict[str, Any]) -> None:
+        """conf_sync's answer to an Upload (@id = the Upload's): its files are synced if it says ok."""
+        if item.get("@type") != "conf.result" or item.get("@request_type") != "upload":
+            return
+        names = self.uploads.pop(str(item.get("@id") or ""), set())
+        if item.get("@status") == "ok":
+            self.changed -= names
 
     def _recordings(self, method: str, items: list[dict[str, Any]]) -> list[dict[str, str]]:
         """Chunks are staged (not recorded: they are the audio); summaries are recorded as other items are."""

@@ -10,7 +10,7 @@ from peers.odoo_peer import OdooPeer
 from services.bus import keys
 from tests.bus.helpers import eventually
 
-from .conftest import Stack, conf_result, send_upload, stop_sync
+from .conftest import Stack, conf_result, send_upload, stop_sync, wait_result
 
 
 async def test_initial_update_sends_everything_and_overwrites_nothing_in_odoo(stack: Stack) -> None:
@@ -91,6 +91,31 @@ async def test_upload_and_download_buttons_report_back_to_the_user(stack: Stack)
     await stack.bus.publish(keys.commands("conf_sync"), None, type="download", id="req-down", uid=7)
     await eventually(lambda: conf_result(stack, "req-down"))
     assert stack.odoo_file("new.conf") == "x=1\n"
+    await stop_sync(sync, stop, task)
+
+
+async def test_odoo_marks_the_uploaded_files_synced_on_the_answer_to_its_upload(stack: Stack) -> None:
+    """The module keeps a file changed until the conf.result with its Upload's @id says ok: that answer
+    reaches Odoo (the peer keeps the state as models/conf.py does); a refused upload leaves them changed."""
+    stack.odoo.config.update(initial_update_done=True, sync_at_start=False)
+    sync, stop, task = await stack.start_conf_sync()
+    stack.odoo.edit_file("sip.conf", "[general]\nedited=1\n")
+    stack.odoo.edit_file("new.conf", "x=1\n")
+    files = [{"name": n, "content": stack.odoo.files[n]} for n in ("sip.conf", "new.conf")]
+    stack.odoo.upload_sent("up-1", ["sip.conf", "new.conf"])
+    stack.odoo.edit_file("new.conf", "x=2\n")  # edited again before the answer came
+    await send_upload(stack, "up-1", files, reload=False, uid=7)
+    result = await wait_result(stack, "up-1")
+    assert (result["@status"], result["@request_type"]) == ("ok", "upload")
+    assert stack.odoo.changed == {"new.conf"}  # sip.conf synced; new.conf changed after it was sent
+
+    evil = [{"name": "new.conf", "content": "#exec /bin/sh\n"}]
+    stack.odoo.upload_sent("up-2", ["new.conf"])
+    await send_upload(stack, "up-2", evil, reload=False, uid=7)
+    refused = await wait_result(stack, "up-2")
+    assert refused["@status"] == "error"
+    assert stack.odoo.changed == {"new.conf"}
+    assert (stack.root / "new.conf").read_text() == "x=1\n"
     await stop_sync(sync, stop, task)
 
 

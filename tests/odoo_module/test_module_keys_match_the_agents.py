@@ -1,6 +1,6 @@
 """The Odoo module builds the same keys as the agent, on a single Redis and on a cluster, and its commands
 reach the agent's consumer groups there. The module's bus_client.py runs here as it is, with Odoo's one import
-(`odoo.exceptions.UserError`) stood in for."""
+(`odoo.exceptions.UserError`) stood in for, and compat.py beside it."""
 
 from __future__ import annotations
 
@@ -27,8 +27,14 @@ def odoo_bus(monkeypatch: pytest.MonkeyPatch) -> Any:
     odoo.exceptions = exceptions  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "odoo", odoo)
     monkeypatch.setitem(sys.modules, "odoo.exceptions", exceptions)
-    spec = importlib.util.spec_from_file_location("asterisk_plus_bus", MODULE_BUS)
+    # A package of the module's folder, without its __init__ (that imports Odoo's models): bus_client's
+    # relative import of compat.py (plain Python) resolves in it.
+    package = types.ModuleType("asterisk_plus_lone")
+    package.__path__ = [str(MODULE_BUS.parent)]  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "asterisk_plus_lone", package)
+    spec = importlib.util.spec_from_file_location("asterisk_plus_lone.bus_client", MODULE_BUS)
     module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "asterisk_plus_lone.bus_client", module)
     spec.loader.exec_module(module)
     return module
 

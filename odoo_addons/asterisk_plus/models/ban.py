@@ -1,12 +1,13 @@
-import ipaddress
-
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError
+from odoo.osv import expression
 
 from .. import bus_client as bus
 from ..rights import require_admin
 from ..wizard.ban_wizard import normalize_address
 from .call import parse_at
+
+STATES = [("active", "Active"), ("expired", "Expired"), ("lifted", "Lifted")]
 
 
 class Ban(models.Model):
@@ -20,7 +21,39 @@ class Ban(models.Model):
     count = fields.Integer()
     banned_at = fields.Datetime(default=fields.Datetime.now)
     until = fields.Datetime(help="Empty: permanent")
-    active = fields.Boolean(default=True)
+    active = fields.Boolean(default=True, help="Cleared when the address is unbanned (or banned again)")
+    state = fields.Selection(
+        STATES,
+        compute="_compute_state",
+        search="_search_state",
+        help="Active until its Until; Expired after it (the guard lets the address in again by itself, no "
+        "unban message comes); Lifted once unbanned.",
+    )
+
+    @api.depends("active", "until")
+    def _compute_state(self):
+        now = fields.Datetime.now()
+        for ban in self:
+            if not ban.active:
+                ban.state = "lifted"
+            else:
+                ban.state = "expired" if ban.until and ban.until <= now else "active"
+
+    def _search_state(self, operator, value):
+        if operator not in ("=", "!=", "in", "not in"):
+            raise UserError(_("Bans are searched by state with =, !=, in or not in"))
+        wanted = {value} if isinstance(value, str) else set(value or ())
+        now = fields.Datetime.now()
+        domains = {
+            "active": ["&", ("active", "=", True), "|", ("until", "=", False), ("until", ">", now)],
+            "expired": ["&", "&", ("active", "=", True), ("until", "!=", False), ("until", "<=", now)],
+            "lifted": [("active", "=", False)],
+        }
+        if operator in ("!=", "not in"):
+            wanted = set(domains) - wanted
+        return expression.OR(
+            [domains[state] for state in sorted(wanted & set(domains))] or [expression.FALSE_DOMAIN]
+        )
 
     @api.model
     def bridge_on_bans(self, server_name, items):
@@ -79,54 +112,3 @@ class Ban(models.Model):
                 ),
             )
         self.write({"active": False})
-
-
-class AccessList(models.Model):
-    _name = "asterisk_plus.access_list"
-    _description = "IP access list sent to the guard"
-
-    address = fields.Char(required=True, help="An address or a network, e.g. 10.0.0.0/8")
-    action = fields.Selection(
-        [("allow", "Allow (never ban)"), ("deny", "Deny (ban for good)")], required=True, default="allow"
-    )
-    comment = fields.Char()
-    server_id = fields.Many2one("asterisk_plus.server", required=True, ondelete="cascade")
-
-    @api.constrains("address")
-    def _check_address(self):
-        for rec in self:
-            try:
-                ipaddress.ip_network(rec.address.strip(), strict=False)
-            except ValueError as exc:
-                raise ValidationError(_("%s is not an address or network", rec.address)) from exc
-
-    def _send(self, servers):
-        for server in servers:
-            rows = self.sudo().search([("server_id", "=", server.id)])
-            acl = [
-                {"address": r.address.strip(), "action": r.action, "comment": r.comment or ""} for r in rows
-            ]
-            bus.publish_after_commit(
-                self.env,
-                server,
-                "commands:guard",
-                bus.fields_for(server, "acl", payload=acl, user=self.env.user.login),
-            )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        records = super().create(vals_list)
-        records._send(records.mapped("server_id"))
-        return records
-
-    def write(self, vals):
-        servers = self.mapped("server_id")
-        result = super().write(vals)
-        self._send(servers | self.mapped("server_id"))
-        return result
-
-    def unlink(self):
-        servers = self.mapped("server_id")
-        result = super().unlink()
-        self.env["asterisk_plus.access_list"]._send(servers)
-        return result

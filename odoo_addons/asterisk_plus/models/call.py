@@ -1,7 +1,7 @@
 """The call journal: one call per Linkedid, its legs, and what its facts say (../call_state.py)."""
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 
 import pytz
@@ -44,23 +44,22 @@ def parse_at(value):
     """A bus `@at` (UTC ISO) as a naive datetime (Odoo UTC); False when empty, ValueError if unreadable."""
     if not value:
         return False
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+    at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
+
+
+def parse_at_or_false(value):
+    """parse_at for a value shown on a form: an unreadable one shows as empty rather than failing."""
+    try:
+        return parse_at(value)
+    except (TypeError, ValueError):
+        return False
 
 
 def state_time(value):
     """A time of the call state (UTC, `YYYY-MM-DD HH:MM:SS.ffffff`) as a naive datetime, False when empty."""
     text = call_events.parse_time(value)
     return datetime.fromisoformat(text) if text else False
-
-
-class ProcessedEvent(models.Model):
-    """Event ids already applied: a redelivered event changes nothing."""
-
-    _name = "asterisk_plus.processed_event"
-    _description = "AMI event already processed"
-
-    name = fields.Char(required=True, index=True)
-    _sql_constraints = [("name_unique", "unique(name)", "An event is processed once.")]
 
 
 def call_name(caller, called):
@@ -160,36 +159,3 @@ class Call(models.Model):
             "res_id": self.res_id,
             "view_mode": "form",
         }
-
-
-class CallLeg(models.Model):
-    """One channel of a call (its Uniqueid); what happened on it is read from the call's facts."""
-
-    _name = "asterisk_plus.call.leg"
-    _description = "Call leg (a channel)"
-    _order = "id"
-
-    call_id = fields.Many2one("asterisk_plus.call", required=True, ondelete="cascade", index=True)
-    server_id = fields.Many2one("asterisk_plus.server", required=True, ondelete="cascade")
-    uniqueid = fields.Char(required=True, index=True)
-    channel = fields.Char()
-    exten = fields.Char(compute="_compute_state", string="Extension")
-    role = fields.Char(compute="_compute_state")
-    up_at = fields.Datetime(compute="_compute_state", string="Answered at")
-    hangup_at = fields.Datetime(compute="_compute_state", string="Hung up at")
-    cause = fields.Char(compute="_compute_state")
-
-    _sql_constraints = [("uniqueid_unique", "unique(server_id, uniqueid)", "A channel is a leg of one call.")]
-
-    @api.depends("call_id.facts")
-    def _compute_state(self):
-        legs = {}
-        for call in self.mapped("call_id"):
-            legs.update({leg["uniqueid"]: leg for leg in call._summary()["legs"]})
-        for rec in self:
-            leg = legs.get(rec.uniqueid, {})
-            rec.exten = leg.get("exten") or call_events.channel_exten(rec.channel)
-            rec.role = {"caller": "Caller", "answered": "Answered"}.get(leg.get("role"), "")
-            rec.up_at = state_time(leg.get("up"))
-            rec.hangup_at = state_time(leg.get("hangup"))
-            rec.cause = leg.get("cause") or ""

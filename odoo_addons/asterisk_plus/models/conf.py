@@ -27,13 +27,67 @@ class ConfFile(models.Model):
         [("to_asterisk", "Odoo -> Asterisk"), ("to_odoo", "Asterisk -> Odoo")], readonly=True
     )
     changed_since_sync = fields.Boolean(readonly=True)
+    # The Upload (or Apply) that sent this content: conf_sync's conf.result for it marks the file synced.
+    upload_request_id = fields.Char(readonly=True, copy=False)
+    sync_state = fields.Selection(
+        [("changed", "Changed since sync"), ("sent", "Sent, awaiting Asterisk"), ("synced", "Synced")],
+        compute="_compute_sync_state",
+        string="Sync",
+        help="Sent: an Upload or Apply took it to the agent, whose answer has not come yet.",
+    )
 
     _sql_constraints = [("name_server_unique", "unique(server_id, name)", "One file of a name per server.")]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get("from_agent"):  # a file made in Odoo is not on Asterisk yet
+            vals_list = [dict(vals, changed_since_sync=True) for vals in vals_list]
+        return super().create(vals_list)
+
     def write(self, vals):
         if "content" in vals and not self.env.context.get("from_agent"):
-            vals = dict(vals, changed_since_sync=True)
+            # Edited after an Upload was sent: that Upload's answer no longer says this content is synced.
+            vals = dict(vals, changed_since_sync=True, upload_request_id=False)
         return super().write(vals)
+
+    @api.depends("changed_since_sync", "upload_request_id")
+    def _compute_sync_state(self):
+        for rec in self:
+            if not rec.changed_since_sync:
+                rec.sync_state = "synced"
+            else:
+                rec.sync_state = "sent" if rec.upload_request_id else "changed"
+
+    def _sent(self, request_id):
+        """These files went to conf_sync in the Upload `request_id`: synced once its conf.result says ok."""
+        self.sudo().with_context(from_agent=True).write({"upload_request_id": request_id})
+
+    @api.model
+    def _on_upload_results(self, server, items):
+        """conf_sync's answers (`conf.result`, @id = the Upload's @id) to Uploads: the files sent by one that
+        succeeded are synced; a refused one leaves them changed. Only answers that are on the bus count."""
+        results = [
+            item
+            for item in items
+            if item.get("@type") == "conf.result"
+            and item.get("@request_type") == "upload"
+            and item.get("@id")
+        ]
+        if not results:
+            return
+        names = ("@id", "@type", "@status", "@request_type")
+        for item, seen in zip(results, bus.on_bus(server, "to_odoo", results, names), strict=True):
+            files = self.sudo().search(
+                [("server_id", "=", server.id), ("upload_request_id", "=", item["@id"])]
+            )
+            if not seen or not files:
+                continue
+            values = {"upload_request_id": False}
+            if item.get("@status") == "ok":
+                values.update(
+                    changed_since_sync=False, synced_at=fields.Datetime.now(), sync_direction="to_asterisk"
+                )
+            files.with_context(from_agent=True).write(values)
 
     @api.model
     def bridge_on_files(self, server_name, items):
@@ -121,26 +175,17 @@ class ConfFile(models.Model):
                 "files": [{"name": f.name, "content": f.content or ""} for f in changed],
                 "reload": True,
             }
-            bus.publish_after_commit(
-                self.env,
+            request = bus.fields_for(
                 server,
-                "commands:conf_sync",
-                bus.fields_for(
-                    server,
-                    "upload",
-                    payload=payload,
-                    reply_to="to_odoo",
-                    uid=self.env.uid,
-                    user=self.env.user.login,
-                ),
+                "upload",
+                payload=payload,
+                reply_to="to_odoo",
+                uid=self.env.uid,
+                user=self.env.user.login,
             )
-            changed.with_context(from_agent=True).write(
-                {
-                    "changed_since_sync": False,
-                    "synced_at": fields.Datetime.now(),
-                    "sync_direction": "to_asterisk",
-                }
-            )
+            bus.publish_after_commit(self.env, server, "commands:conf_sync", request)
+            # Still changed until conf_sync says they were written (_on_upload_results).
+            changed._sent(request["@id"])
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

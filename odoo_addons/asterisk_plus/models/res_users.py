@@ -1,4 +1,5 @@
-"""Each user's own phone settings (My Preferences): the incoming call pop-up and missed calls."""
+"""Each user's own phone settings (My Preferences): the incoming call pop-up and missed calls; and the mark
+of a server's system account (system_account.py)."""
 
 from odoo import fields, models
 
@@ -8,6 +9,9 @@ PREFERENCES = [
     "asterisk_popup_sticky",
     "asterisk_missed_activity",
 ]
+
+# (stored hash, password) -> verified: a hash check costs a good part of a second, the form asks each time.
+_VERIFIED = {}
 
 
 class ResUsers(models.Model):
@@ -34,6 +38,31 @@ class ResUsers(models.Model):
         help="A call your phone rang for and nobody answered leaves you a 'Call back' activity on the caller "
         "(or on the call when the number is unknown)",
     )
+    asterisk_system_account = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="A portal user an Asterisk server made for its agent to log in with.",
+    )
+
+    def _is_asterisk_system_account(self):
+        self.ensure_one()
+        user = self.sudo()
+        return bool(user.asterisk_system_account and user.share and user.has_group("base.group_portal"))
+
+    def _asterisk_password_is(self, password):
+        """Whether the user's stored password is `password` (reads the hash as Odoo's login does)."""
+        self.ensure_one()
+        self.env.cr.execute("SELECT COALESCE(password, '') FROM res_users WHERE id = %s", [self.id])
+        row = self.env.cr.fetchone()
+        hashed = row[0] if row else ""
+        if not hashed:
+            return False
+        key = (hashed, password)
+        if key not in _VERIFIED:
+            if len(_VERIFIED) > 256:
+                _VERIFIED.clear()
+            _VERIFIED[key] = bool(self._crypt_context().verify(password, hashed))
+        return _VERIFIED[key]
 
     @property
     def SELF_READABLE_FIELDS(self):

@@ -9,6 +9,7 @@ from odoo import _, api, fields, models
 
 from .. import bus_client as bus
 from ..rights import require_admin
+from .call import parse_at_or_false
 
 _logger = logging.getLogger(__name__)
 
@@ -61,7 +62,8 @@ class AsteriskServer(models.Model):
     bus_prefix = fields.Char(default="pbx", required=True)
     ami_connected = fields.Boolean(compute="_compute_status", string="AMI connected")
     asterisk_version = fields.Char(compute="_compute_status")
-    last_event_at = fields.Char(compute="_compute_status", string="Last event")
+    last_event_at = fields.Char(compute="_compute_status", string="Last event (as the gateway wrote it)")
+    last_event = fields.Datetime(compute="_compute_status", string="Last event")
     agent_status = fields.Char(compute="_compute_status")
     console_command_count = fields.Integer(
         compute="_compute_console_command_count", string="Console history", groups="asterisk_plus.group_admin"
@@ -83,20 +85,21 @@ class AsteriskServer(models.Model):
 
     def _compute_status(self):
         for rec in self:
-            rec.ami_connected, rec.asterisk_version, rec.last_event_at = False, "", ""
+            rec.ami_connected, rec.asterisk_version, rec.last_event_at, rec.last_event = False, "", "", False
             try:
                 status = bus.client(rec).hgetall(bus.key(rec, "status:ami_gateway"))
             except Exception as exc:  # the form must open even when the bus is away
-                rec.agent_status = f"Bus unreachable: {exc}"
+                rec.agent_status = _("Bus unreachable: %s", exc)
                 continue
             if not status:
-                rec.agent_status = "The AMI gateway has not reported yet"
+                rec.agent_status = _("The AMI gateway has not reported yet")
                 continue
             age = time.time() - float(status.get("updated_ts") or 0)
             rec.ami_connected = status.get("ami_connected") == "1" and age < 30
             rec.asterisk_version = status.get("asterisk_version", "")
             rec.last_event_at = status.get("last_event_at", "")
-            rec.agent_status = "Running" if age < 30 else f"No news from the gateway for {int(age)} s"
+            rec.last_event = parse_at_or_false(rec.last_event_at)
+            rec.agent_status = _("Running") if age < 30 else _("No news from the gateway for %s s", int(age))
 
     def _compute_console_command_count(self):
         counts = dict(
@@ -171,10 +174,8 @@ class AsteriskServer(models.Model):
     def action_upload_conf(self):
         require_admin(self.env, _("upload .conf files"))
         self.ensure_one()
-        files = [
-            {"name": c.name, "content": c.content or ""}
-            for c in self.env["asterisk_plus.conf"].search([("server_id", "=", self.id)])
-        ]
+        confs = self.env["asterisk_plus.conf"].search([("server_id", "=", self.id)])
+        files = [{"name": c.name, "content": c.content or ""} for c in confs]
         fields_ = bus.fields_for(
             self,
             "upload",
@@ -184,6 +185,7 @@ class AsteriskServer(models.Model):
             user=self.env.user.login,
         )
         bus.publish_after_commit(self.env, self, "commands:conf_sync", fields_)
+        confs._sent(fields_["@id"])  # synced once conf_sync answers (conf._on_upload_results)
         return self._notify(_("Upload .conf files"), _("%s file(s) sent to the agent", len(files)), "info")
 
     def action_download_conf(self):

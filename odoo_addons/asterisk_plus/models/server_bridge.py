@@ -6,6 +6,7 @@ from odoo import _, api, models
 from odoo.exceptions import AccessError, UserError
 
 from .. import bus_client as bus
+from ..compat import translator
 from ..rights import ADMIN
 
 
@@ -67,6 +68,7 @@ class AsteriskServerBridge(models.Model):
     @api.model
     def bridge_on_replies(self, server_name, items):
         server = self._for_bridge(server_name)
+        self.env["asterisk_plus.conf"]._on_upload_results(server, items)
         results = []
         for item in items:
             uid = to_int(item.get("@uid"))
@@ -80,6 +82,8 @@ class AsteriskServerBridge(models.Model):
                 continue
             ok = item.get("@status") == "ok"
             message = item.get("Message") or item.get("@error") or item.get("Response") or ""
+            # In the reader's language, not the system account's (`_` is this function's own from here).
+            _ = translator(self.with_context(lang=user.lang).env)
             self.env["bus.bus"]._sendone(
                 user.partner_id,
                 "simple_notification",

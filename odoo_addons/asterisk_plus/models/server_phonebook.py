@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 
 from .. import bus_client as bus
 from ..rights import require_admin
+from .call import parse_at_or_false
 from .phonebook import new_token
 
 _logger = logging.getLogger(__name__)
@@ -46,7 +47,9 @@ class ServerPhonebook(models.Model):
     )
     phonebook_token = fields.Char(copy=False, groups="asterisk_plus.group_admin")
     phonebook_size = fields.Integer(compute="_compute_phonebook", string="Numbers in the phonebook")
-    phonebook_updated_at = fields.Char(compute="_compute_phonebook", string="Phonebook rebuilt")
+    phonebook_updated_at = fields.Char(compute="_compute_phonebook", string="Phonebook rebuilt (as written)")
+    phonebook_rebuilt = fields.Datetime(compute="_compute_phonebook", string="Phonebook rebuilt")
+    phonebook_bus_error = fields.Boolean(compute="_compute_phonebook", string="Bus unreachable")
     phonebook_dialplan = fields.Text(compute="_compute_phonebook_texts", groups="asterisk_plus.group_admin")
     phonebook_xml_url = fields.Char(
         compute="_compute_phonebook_texts",
@@ -56,7 +59,8 @@ class ServerPhonebook(models.Model):
 
     def _compute_phonebook(self):
         for rec in self:
-            rec.phonebook_size, rec.phonebook_updated_at = 0, ""
+            rec.phonebook_size, rec.phonebook_updated_at, rec.phonebook_bus_error = 0, "", False
+            rec.phonebook_rebuilt = False
             if not rec.phonebook_enabled:
                 continue
             try:
@@ -64,7 +68,9 @@ class ServerPhonebook(models.Model):
                 rec.phonebook_size = client.hlen(bus.key(rec, "phonebook"))
                 rec.phonebook_updated_at = client.hget(bus.key(rec, "phonebook:meta"), "updated_at") or ""
             except Exception:  # noqa: BLE001 - the form must open even when the bus is away
-                rec.phonebook_updated_at = _("Bus unreachable")
+                rec.phonebook_bus_error = True
+                continue
+            rec.phonebook_rebuilt = parse_at_or_false(rec.phonebook_updated_at)
 
     @api.depends("phonebook_url", "phonebook_token")
     def _compute_phonebook_texts(self):
@@ -105,7 +111,7 @@ class ServerPhonebook(models.Model):
         try:
             count = self.env["asterisk_plus.phonebook"]._rebuild(self.sudo())
         except redis.RedisError as exc:
-            raise bus._unreachable(self, exc) from exc
+            raise bus.unreachable(self, exc) from exc
         return self._notify(_("Phonebook"), _("%s numbers published to the agent", count), "success")
 
     def action_phonebook_new_token(self):

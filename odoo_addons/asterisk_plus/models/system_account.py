@@ -12,39 +12,6 @@ from ..rights import require_admin
 # The seed's password (data/system_account.xml): public, so the form warns while it is in use.
 DEFAULT_PASSWORD = "asterisk1"
 
-# (stored hash, password) -> verified: a hash check costs a good part of a second, the form asks each time.
-_VERIFIED = {}
-
-
-class ResUsers(models.Model):
-    _inherit = "res.users"
-
-    asterisk_system_account = fields.Boolean(
-        readonly=True,
-        copy=False,
-        help="A portal user an Asterisk server made for its agent to log in with.",
-    )
-
-    def _is_asterisk_system_account(self):
-        self.ensure_one()
-        user = self.sudo()
-        return bool(user.asterisk_system_account and user.share and user.has_group("base.group_portal"))
-
-    def _asterisk_password_is(self, password):
-        """Whether the user's stored password is `password` (reads the hash as Odoo's login does)."""
-        self.ensure_one()
-        self.env.cr.execute("SELECT COALESCE(password, '') FROM res_users WHERE id = %s", [self.id])
-        row = self.env.cr.fetchone()
-        hashed = row[0] if row else ""
-        if not hashed:
-            return False
-        key = (hashed, password)
-        if key not in _VERIFIED:
-            if len(_VERIFIED) > 256:
-                _VERIFIED.clear()
-            _VERIFIED[key] = bool(self._crypt_context().verify(password, hashed))
-        return _VERIFIED[key]
-
 
 class AsteriskServerSystemAccount(models.Model):
     _inherit = "asterisk_plus.server"

@@ -2,10 +2,12 @@ from . import (
     test_active_calls,
     test_ami_action,
     test_asterisk_plus,
+    test_ban_state,
     test_bus_messages,
     test_callback_request,
     test_calls,
     test_click_to_call,
+    test_conf_sync_state,
     test_console_ban_call,
     test_execute_rule,
     test_lookup,
@@ -16,4 +18,5 @@ from . import (
     test_recording_retention,
     test_recordings,
     test_security,
+    test_server_form,
 )
