@@ -6,7 +6,6 @@ expire as `replies:*` do)."""
 from __future__ import annotations
 
 import asyncio
-import sys
 import types
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -17,20 +16,14 @@ import pytest
 from services.bus import keys
 from tests.bus.helpers import eventually
 from tests.odoo_bridge.conftest import Agent
-from tests.odoo_module.module_files import load
+from tests.odoo_module.module_files import load_bus_client
 
 REPLIES = "odoo_replies"
 
 
 @pytest.fixture
 def module_bus(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The module's bus_client.py as it is, with Odoo's one import stood in for."""
-    odoo, exceptions = types.ModuleType("odoo"), types.ModuleType("odoo.exceptions")
-    exceptions.UserError = type("UserError", (Exception,), {})  # type: ignore[attr-defined]
-    odoo.exceptions = exceptions  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "odoo", odoo)
-    monkeypatch.setitem(sys.modules, "odoo.exceptions", exceptions)
-    return load("bus_client")
+    return load_bus_client(monkeypatch)
 
 
 async def ami_action(

@@ -5,8 +5,6 @@ reach the agent's consumer groups there. The module's bus_client.py runs here as
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 import types
 from pathlib import Path
 from typing import Any
@@ -15,28 +13,14 @@ import pytest
 
 from peers.redis_topology import ClusterTopology, cluster_available
 from services.bus import Bus, BusSettings, Consumer, Entry, keys
+from tests.odoo_module.module_files import load_bus_client
 
 MODULE_BUS = Path(__file__).resolve().parents[2] / "odoo_addons" / "asterisk_plus" / "bus_client.py"
 
 
 @pytest.fixture
 def odoo_bus(monkeypatch: pytest.MonkeyPatch) -> Any:
-    odoo = types.ModuleType("odoo")
-    exceptions = types.ModuleType("odoo.exceptions")
-    exceptions.UserError = type("UserError", (Exception,), {})  # type: ignore[attr-defined]
-    odoo.exceptions = exceptions  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "odoo", odoo)
-    monkeypatch.setitem(sys.modules, "odoo.exceptions", exceptions)
-    # A package of the module's folder, without its __init__ (that imports Odoo's models): bus_client's
-    # relative import of compat.py (plain Python) resolves in it.
-    package = types.ModuleType("asterisk_plus_lone")
-    package.__path__ = [str(MODULE_BUS.parent)]  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "asterisk_plus_lone", package)
-    spec = importlib.util.spec_from_file_location("asterisk_plus_lone.bus_client", MODULE_BUS)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "asterisk_plus_lone.bus_client", module)
-    spec.loader.exec_module(module)
-    return module
+    return load_bus_client(monkeypatch)
 
 
 def record(url: str, prefix: str, name: str) -> types.SimpleNamespace:

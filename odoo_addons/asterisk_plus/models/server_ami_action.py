@@ -83,4 +83,4 @@ def _json(value):
     try:
         return json.dumps(value)
     except (TypeError, ValueError) as exc:
-        raise UserError(f"pass_back and the action must be JSON values: {exc}") from exc
+        raise UserError(_("pass_back and the action must be JSON values: %s", exc)) from exc
