@@ -6,6 +6,7 @@ from . import (
     test_click_to_call,
     test_console_ban_call,
     test_lookup,
+    test_missed_call_hook,
     test_phonebook,
     test_popup,
     test_recording_access,
