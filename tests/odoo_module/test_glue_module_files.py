@@ -104,3 +104,9 @@ def test_the_modules_python_methods_called_by_its_views_exist(module: str) -> No
         for button in ElementTree.parse(path).getroot().iter("button"):
             if button.get("type") == "object":
                 assert f"def {button.get('name')}(" in source, (path.name, button.get("name"))
+
+
+@pytest.mark.parametrize("module", GLUE)
+def test_the_translation_template_names_the_module(module: str) -> None:
+    pot = (ADDONS / module / "i18n" / f"{module}.pot").read_text()
+    assert f"#. module: {module}" in pot
