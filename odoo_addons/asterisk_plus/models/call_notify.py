@@ -80,6 +80,9 @@ class CallNotify(models.Model):
             "reason": self.reason or "",
             "sticky": user.asterisk_popup_sticky,
             "open_record": user.asterisk_popup_open,
+            # More records the pop-up offers (other modules' _caller_card: an open opportunity, a ticket):
+            # [{"model", "id", "label", "icon"}].
+            "links": card.get("links", []),
         }
 
     def _call_back_activity(self, user, card):

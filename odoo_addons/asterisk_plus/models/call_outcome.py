@@ -139,14 +139,18 @@ class CallOutcome(models.Model):
         if notify and uid and s["status"] in FAILED and b.old_status not in ENDED:
             title = _("Call to %s failed", s["called"])
             effects.append(("notify", uid, title, s["reason"] or dict(STATUSES)[s["status"]], "danger"))
+        if s["status"] == "missed" and b.old_status != "missed":
+            effects.append(("missed",))
         return [(kind, b.record.id, *rest) for kind, *rest in b.effects + effects]
 
     def _run_effects(self, server, effects):
         """Once the batch is written: notifications, chatter notes, actions for Asterisk (after commit)."""
-        notes, logs, popups = [], {}, []
+        notes, logs, popups, missed = [], {}, [], []
         for effect in effects:
             kind, call_id = effect[0], effect[1]
-            if kind == "popup":
+            if kind == "missed":
+                missed.append(call_id)
+            elif kind == "popup":
                 popups.append(effect[1:])
             elif kind == "notify":
                 user, title, message, level = effect[2:]
@@ -170,6 +174,22 @@ class CallOutcome(models.Model):
             self._log_on_partners(logs)
         if popups:
             self._tell_rung_users(server, popups)
+        if missed:
+            self._run_missed_calls_hook(server, missed)
+
+    def _run_missed_calls_hook(self, server, call_ids):
+        calls = self.sudo().browse(call_ids).exists()
+        try:
+            with self.env.cr.savepoint():
+                calls._on_missed_calls(server)
+        except Exception:  # noqa: BLE001 - the calls are stored; what another module does with them may fail
+            _logger.exception("the missed calls hook failed for calls %s", calls.ids)
+
+    def _on_missed_calls(self, server):
+        """A hook for other modules: these calls (sudo) just ended missed, each once (an incoming call nobody
+        answered, as the batch that ended it was written). Nothing here; e.g. asterisk_plus_crm makes a lead
+        of a missed call from an unknown number."""
+        return None
 
     def _log_on_partners(self, logs):
         partners = self.env["res.partner"].sudo().browse(list(logs))

@@ -11,6 +11,7 @@ from . import (
     test_console_ban_call,
     test_execute_rule,
     test_lookup,
+    test_missed_call_hook,
     test_phonebook,
     test_popup,
     test_recording_access,

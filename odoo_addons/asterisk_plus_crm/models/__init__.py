@@ -1,0 +1,1 @@
+from . import call, crm_lead, lookup, phonebook, res_config_settings
