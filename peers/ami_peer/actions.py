@@ -205,6 +205,8 @@ class Actions:
                 cid_num=cid_num,
                 cid_name=cid_name,
                 channel_id=first(frame, "ChannelId"),
+                application=first(frame, "Application"),
+                data=first(frame, "Data"),
             )
         elif channel.startswith("Local/"):
             events = local_chain(

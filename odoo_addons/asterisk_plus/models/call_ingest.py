@@ -17,7 +17,6 @@ from psycopg2 import errorcodes
 from .. import call_events as ev
 from .. import call_popup, call_state
 from .call_outcome import same
-from .call_recording import SUPERVISION_PREFIX
 
 _logger = logging.getLogger(__name__)
 
@@ -187,7 +186,7 @@ class CallIngest(models.Model):
                         break
                 # A supervisor's phone that never rang makes no call: the reply tells them, on the spied call.
                 never_rang = fact["e"] == "OriginateResponse" and any(
-                    u.startswith(SUPERVISION_PREFIX) for u in uniqueids
+                    u.startswith(ev.SUPERVISION_PREFIX) for u in uniqueids
                 )
                 if not key and fact["e"] in ("Cdr", "OriginateResponse") and uniqueids and not never_rang:
                     key = uniqueids[0]  # until an event names its Linkedid

@@ -11,7 +11,7 @@ from odoo import api, fields, models
 
 # The channel id (so the Uniqueid and Linkedid) of a supervisor's ChanSpy call (call_supervision.py): never
 # recorded, whatever the policy.
-SUPERVISION_PREFIX = "odoo-spy-"
+from ..call_events import SUPERVISION_PREFIX
 
 
 class CallRecording(models.Model):
