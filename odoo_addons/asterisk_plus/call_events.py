@@ -68,6 +68,8 @@ CALL_EVENTS = frozenset(
 # The channel id Odoo gives an Originate it sends (AMI `ChannelId`): that channel's Uniqueid and so the call's
 # Linkedid, known before Asterisk says anything.
 CHANNEL_ID_PREFIX = "odoo-"
+# ... and of a supervisor's ChanSpy call (models/call_supervision.py): never recorded, whatever the policy.
+SUPERVISION_PREFIX = "odoo-spy-"
 
 # Asterisk names a channel `<tech>/<resource>-<8 hex digits>`, a Local one with `;1` or `;2` after it.
 _SUFFIX = re.compile(r"-[0-9a-f]{8}(;\d)?$")

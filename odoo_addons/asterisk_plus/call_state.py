@@ -85,7 +85,9 @@ class _Call:
         # The called side answered: (kind: 0 a dial, queue or bridge, 1 a Newstate, 2 a Cdr; time or "";
         # uniqueid; channel; queue member).
         self.callee = []
-        self.root_up = []  # times the calling leg itself was answered
+        self.root_up = []  # times the calling leg itself was answered, from its events
+        # ... and from its Cdrs: whole seconds (AnswerTime), so only used when no event gave the time.
+        self.root_up_cdr = []
         self.failures = []  # (status, words, time)
         self.rung = []  # (time, channel or dial string)
         self.dial_attempt = False
@@ -213,7 +215,7 @@ class _Call:
         if f.get("dch") and (not self.originated or u in self.roots):
             self.callee.append((2, when, "", f["dch"], ""))
         elif not f.get("dch") and u in self.roots:
-            self.root_up.append(when)
+            self.root_up_cdr.append(when)
         elif not f.get("dch") and u and not self.originated:
             self.callee.append((2, when, u, f.get("ch", ""), ""))
 
@@ -303,8 +305,9 @@ def summarize(facts, key):
     by = call.answered_by()
     # Answered by the dialplan (an IVR, a voicemail, a test call): the calling leg was answered, nothing was
     # dialled; for an Originate, its phone answered and then talked to the dialplan.
-    by_dialplan = not by and bool(call.root_up) and not call.dial_attempt and not call.app_originate
-    if not by and call.app_originate and call.root_up:
+    root_up = bool(call.root_up or call.root_up_cdr)
+    by_dialplan = not by and root_up and not call.dial_attempt and not call.app_originate
+    if not by and call.app_originate and root_up:
         by = {
             "uniqueid": key,
             "channel": call.legs.get(key, {}).get("channel", ""),
@@ -319,7 +322,7 @@ def summarize(facts, key):
     answer_times = [c[1] for c in call.callee if c[1] and c[0] < 2] if by else []
     answer_times = answer_times or ([c[1] for c in call.callee if c[1]] if by else [])
     if by_dialplan or (call.app_originate and not answer_times):
-        answer_times = [t for t in call.root_up if t]
+        answer_times = [t for t in call.root_up if t] or [t for t in call.root_up_cdr if t]
     answered_at = min(answer_times) if answer_times else ""
     ended_at = call.ended_at() if ended else ""
     return {

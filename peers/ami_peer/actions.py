@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from services.ami.codec import Pairs, encode, first
 
 from .flows import click_to_call, local_chain, originate_failure
+from .flows.recording import mixmonitor_started
 from .manager import getvar
 
 if TYPE_CHECKING:
@@ -204,6 +205,8 @@ class Actions:
                 cid_num=cid_num,
                 cid_name=cid_name,
                 channel_id=first(frame, "ChannelId"),
+                application=first(frame, "Application"),
+                data=first(frame, "Data"),
             )
         elif channel.startswith("Local/"):
             events = local_chain(
@@ -251,6 +254,25 @@ class Actions:
             return True
         self.channels.pop(channel)
         session.send([("Response", "Success"), *aid, ("Message", "Channel Hungup")])
+        return True
+
+    async def _do_mixmonitor(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
+        """As app_mixmonitor answers: the channel by name or Uniqueid; a bare Success (no Message)."""
+        name, file = first(frame, "Channel"), first(frame, "File")
+        if not name:
+            session.send([("Response", "Error"), *aid, ("Message", "No channel specified")])
+            return True
+        snapshot = self.channels.get(name) or next(
+            (pairs for pairs in self.channels.values() if ("Uniqueid", name) in pairs), None
+        )
+        if snapshot is None:
+            session.send([("Response", "Error"), *aid, ("Message", "No such channel")])
+            return True
+        if not file:  # MixMonitor() without a file name refuses to start
+            session.send([("Response", "Error"), *aid, ("Message", "Could not start monitoring channel")])
+            return True
+        session.send([("Response", "Success"), *aid])
+        self._defer(self._originated(mixmonitor_started(snapshot, file)))
         return True
 
     async def restart(self) -> None:

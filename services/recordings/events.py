@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 
 from services.bus import Entry, Log, parse_iso
 
-from .state import Store
+from .state import Store, live_paths
 
 ENDS = ("Hangup", "MixMonitorStop")
 
@@ -42,8 +42,8 @@ class EventReader:
 
     async def handle(self, batch: list[Entry]) -> bool:
         """Record what the batch says; True if some recording ended (the worker has something to do)."""
-        redis, store = self.store.redis, self.store
-        started = redis.pipeline(transaction=False)
+        links: dict[str, str] = {}
+        recording: dict[str, list[str]] = {}  # Uniqueid -> the files its VarSets named in this batch
         ended: list[str] = []
         restarted = 0.0  # when Asterisk started, if a FullyBooted said so
         for entry in batch:
@@ -66,8 +66,8 @@ class EventReader:
                     "ended": False,
                     "at": _when(entry),  # the gateway's clock, as a FullyBooted's is
                 }
-                started.hset(store.live, uniqueid, path)
-                started.hset(store.links, path, json.dumps(link))
+                links[path] = json.dumps(link)
+                recording.setdefault(uniqueid, []).append(path)
                 self.log.info("recording started", stream=entry.stream, entry=entry.id, file=path)
             elif event in ENDS:
                 ended.append(entry.get("Uniqueid"))
@@ -76,29 +76,46 @@ class EventReader:
                     restarted = max(restarted, _when(entry) - float(entry.get("Uptime") or 0))
                 except ValueError:
                     continue
-        await started.execute()
+        if recording:
+            await self._started(links, recording)
         if restarted:
             ended += await self._before(restarted)  # their channels died with that Asterisk
         return await self._ended([u for u in ended if u])
+
+    async def _started(self, links: dict[str, str], recording: dict[str, list[str]]) -> None:
+        """Each channel's files, added to those it records already (the dialplan's and Odoo's MixMonitor)."""
+        redis, store = self.store.redis, self.store
+        uniqueids = list(recording)
+        before = await redis.hmget(store.live, uniqueids)
+        pipe = redis.pipeline(transaction=True)
+        pipe.hset(store.links, mapping=links)
+        for uniqueid, raw in zip(uniqueids, before, strict=True):
+            paths = list(dict.fromkeys(live_paths(raw) + recording[uniqueid]))
+            pipe.hset(store.live, uniqueid, json.dumps(paths))
+        await pipe.execute()
 
     async def _before(self, moment: float) -> list[str]:
         """Uniqueids of the recordings started before `moment` (a little slack for the clocks' seconds)."""
         live = await self.store.redis.hgetall(self.store.live)
         if not live:
             return []
-        links = await self.store.redis.hmget(self.store.links, list(live.values()))
+        firsts = {uniqueid: live_paths(raw)[:1] for uniqueid, raw in live.items()}
+        paths = [p for first in firsts.values() for p in first]
+        raws = await self.store.redis.hmget(self.store.links, paths) if paths else []
+        links = {path: raw for path, raw in zip(paths, raws, strict=True) if raw}
         return [
             uniqueid
-            for (uniqueid, _), raw in zip(live.items(), links, strict=True)
-            if not raw or json.loads(raw).get("at", 0) < moment - 2
+            for uniqueid, first in firsts.items()
+            if not first or first[0] not in links or json.loads(links[first[0]]).get("at", 0) < moment - 2
         ]
 
     async def _ended(self, uniqueids: list[str]) -> bool:
         if not uniqueids:
             return False
         redis, store = self.store.redis, self.store
-        paths = await redis.hmget(store.live, uniqueids)
-        over = [(u, p) for u, p in zip(uniqueids, paths, strict=True) if p]
+        uniqueids = list(dict.fromkeys(uniqueids))
+        raws = await redis.hmget(store.live, uniqueids)
+        over = [(u, p) for u, raw in zip(uniqueids, raws, strict=True) for p in live_paths(raw)]
         if not over:
             return False
         links = await redis.hmget(store.links, [p for _, p in over])

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .sender import resend
-from .state import REJECTED, SENT, FileState
+from .state import REJECTED, SENT, FileState, live_paths
 
 if TYPE_CHECKING:
     from .service import Recordings
@@ -63,10 +63,15 @@ class Scanner:
 
     async def _forget_stale_channels(self) -> None:
         """A channel whose Hangup was lost (a gap) stays in `live` until its file is done: then it goes."""
-        live = await self.service.bus.redis.hgetall(self.service.store.live)
-        if live:
-            links = await self.service.bus.redis.hmget(self.service.store.links, list(live.values()))
-            gone = [uniqueid for uniqueid, raw in zip(live, links, strict=True) if raw is None]
+        redis = self.service.bus.redis
+        live = {
+            uniqueid: live_paths(raw)
+            for uniqueid, raw in (await redis.hgetall(self.service.store.live)).items()
+        }
+        paths = [path for each in live.values() for path in each]
+        if paths:
+            links = dict(zip(paths, await redis.hmget(self.service.store.links, paths), strict=True))
+            gone = [uniqueid for uniqueid, each in live.items() if all(links[p] is None for p in each)]
             if gone:
                 await self.service.bus.redis.hdel(self.service.store.live, *gone)
 

@@ -6,7 +6,8 @@ Keys, under the server's prefix:
 - `recordings:awaiting` zset: paths sent whole, waiting for Odoo's verdict, scored by when sent;
 - `recordings:expire` zset: paths stored in Odoo, scored by when the WAV is to be deleted;
 - `recordings:links` hash: relative path -> what the events said (Uniqueid, Linkedid, Channel, ended);
-- `recordings:live` hash: Uniqueid -> relative path of the recording that channel is making;
+- `recordings:live` hash: Uniqueid -> JSON list of the relative paths that channel is recording (a channel can
+  be recorded twice: the dialplan's MixMonitor and the one Odoo's policy starts);
 - `recordings:keys` hash: dedupe key -> relative path (to find the file a verdict is about).
 """
 
@@ -53,6 +54,13 @@ class FileState:
         data = json.loads(raw)
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def live_paths(raw: str | None) -> list[str]:
+    """The paths of a `recordings:live` value (a single path as an older version wrote it)."""
+    if not raw:
+        return []
+    return list(json.loads(raw)) if raw.startswith("[") else [raw]
 
 
 class Store:

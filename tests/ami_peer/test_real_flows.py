@@ -235,6 +235,36 @@ async def test_click_to_call_to_an_unregistered_phone_yields_only_the_failure() 
     await peer.stop()
 
 
+async def test_a_supervisors_chanspy_to_an_unregistered_phone_fails_naming_the_application() -> None:
+    """As a real Asterisk 22.10.1 answered Odoo's Spy with phone 6002 unregistered (2026-12-02)."""
+    peer = await AmiPeer().start()
+    frames = await originate(
+        peer,
+        Channel="PJSIP/6002",
+        ChannelId="odoo-spy-r1",
+        Application="ChanSpy",
+        Data="PJSIP/trunk-00000006,qE",
+        Async="true",
+        CallerID="Spy 0470999888 <6002>",
+        ActionID="g1-r1",
+    )
+    (response,) = by_event(frames, "OriginateResponse")
+    assert list(response.items()) == [
+        ("Event", "OriginateResponse"),
+        ("Privilege", "call,all"),
+        ("ActionID", "g1-r1"),
+        ("Response", "Failure"),
+        ("Channel", "PJSIP/6002"),
+        ("Application", "ChanSpy"),
+        ("Data", "PJSIP/trunk-00000006,qE"),
+        ("Reason", "0"),
+        ("Uniqueid", "odoo-spy-r1"),
+        ("CallerIDNum", "6002"),
+        ("CallerIDName", "Spy 0470999888"),
+    ]
+    await peer.stop()
+
+
 async def test_originate_refusals_as_asterisk_answers_them() -> None:
     peer = await AmiPeer().start()
     (sync,) = await originate(peer, Channel="PJSIP/6001", Context="from-trunk", Exten="101", ActionID="s")

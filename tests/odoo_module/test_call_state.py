@@ -164,3 +164,15 @@ def test_events_outside_a_call_are_no_facts() -> None:
     assert events.fact({"Event": "FullyBooted"}) is None
     assert events.fact({"Event": "VarSet", "Linkedid": "1"}) is None
     assert state.fold({}, [{"Event": "PeerStatus"}]) == {}
+
+
+def test_a_cdr_answer_time_in_whole_seconds_is_used_only_when_no_event_gave_the_answer_time() -> None:
+    """A real Asterisk's Cdr says `AnswerTime: 04:10:18` for a channel answered at 04:10:18.020 (Newstate):
+    the Cdr's truncated second is earlier and must not win; without the Newstate it is all there is."""
+    key, synthetic, items, s = flow("inbound_answered_without_dial")
+    assert s["answered_at"] == "2026-12-01 04:10:18.020000"
+    assert (s["ring_time"], s["talk_time"]) == (0, 3)
+    without_newstate = [i for i in items if i["Event"] != "Newstate"]
+    s = summary_of(key, synthetic, without_newstate)
+    assert s["status"] == "answered" and s["answered_by_dialplan"]
+    assert s["answered_at"] == "2026-12-01 04:10:18.000000"

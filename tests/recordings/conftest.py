@@ -95,6 +95,17 @@ class Stack:
         await eventually(check)
         return found[0]
 
+    async def arrived_file(self, name: str) -> Recording:
+        """The recording of this file (its name in the recordings directory), once Odoo has it."""
+        found: list[Recording] = []
+
+        async def check() -> bool:
+            found[:] = [r for r in self.odoo.recordings.recordings.values() if r.file == name][:1]
+            return bool(found)
+
+        await eventually(check)
+        return found[0]
+
     async def state(self, path: str) -> FileState | None:
         assert self.service is not None
         return await self.service.store.get(path)

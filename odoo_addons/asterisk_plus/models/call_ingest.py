@@ -184,7 +184,11 @@ class CallIngest(models.Model):
                     key = resolve(candidate)
                     if key:
                         break
-                if not key and fact["e"] in ("Cdr", "OriginateResponse") and uniqueids:
+                # A supervisor's phone that never rang makes no call: the reply tells them, on the spied call.
+                never_rang = fact["e"] == "OriginateResponse" and any(
+                    u.startswith(ev.SUPERVISION_PREFIX) for u in uniqueids
+                )
+                if not key and fact["e"] in ("Cdr", "OriginateResponse") and uniqueids and not never_rang:
                     key = uniqueids[0]  # until an event names its Linkedid
             if not key:
                 continue  # e.g. an OriginateResponse that is no call of ours and never started

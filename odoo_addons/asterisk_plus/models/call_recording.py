@@ -9,9 +9,8 @@ agent, usually well under a second), and nothing is recorded while Odoo or the b
 
 from odoo import api, fields, models
 
-# The channel id (so the Uniqueid and Linkedid) of a supervisor's ChanSpy call (call_supervision.py): never
-# recorded, whatever the policy.
-SUPERVISION_PREFIX = "odoo-spy-"
+# The channel id (so the Uniqueid and Linkedid) of a supervisor's ChanSpy call: never recorded.
+from ..call_events import SUPERVISION_PREFIX
 
 
 class CallRecording(models.Model):

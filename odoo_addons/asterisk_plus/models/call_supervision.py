@@ -7,9 +7,13 @@ so what each one sees still follows the record rules (the notification carries c
 Supervising is an AMI Originate of the supervisor's phone to `ChanSpy(<channel>,<options>)`: `q` no beep
 nor channel name, `w` whisper (the spied channel hears the supervisor), `B` barge (both parties do), and `E`
 so the supervisor's phone hangs up when the spied channel does (without it ChanSpy waits for another channel
-of that name, forever)."""
+of that name, forever).
 
-from odoo import _, models
+An unregistered supervisor's phone cannot be called: Asterisk queues the Originate, then its OriginateResponse
+says it failed (Reason 0), and the gateway's reply carries that failure. The reply is matched to the call by
+its request id (`spy_requests`): the supervisor is told in words and the call's chatter says so."""
+
+from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .. import bus_client as bus
@@ -24,6 +28,10 @@ SPY_LABELS = {"spy": "Spy", "whisper": "Whisper", "barge": "Barge"}
 
 class CallLive(models.Model):
     _inherit = "asterisk_plus.call"
+
+    spy_requests = fields.Char(
+        copy=False, help="Request ids of the Spy / Whisper / Barge asked on this call, with their mode"
+    )
 
     # -- news for the live view ----------------------------------------------------------------------------
 
@@ -130,6 +138,7 @@ class CallLive(models.Model):
         if variables:
             headers["Variable"] = variables
         self._publish_action(headers, request_id)
+        self.sudo().spy_requests = " ".join(filter(None, [self.spy_requests, f"{request_id}:{mode}"]))
         self._message_log(
             body=_(
                 "%(mode)s by %(user)s on %(channel)s",
@@ -139,6 +148,35 @@ class CallLive(models.Model):
             )
         )
         return _notification(SPY_LABELS[mode], _("%s rings: answer it to listen in", phone.name), "info")
+
+    @api.model
+    def _on_originate_replies(self, server, items):
+        """Also the answers to Spy / Whisper / Barge: a failure told in words and written on the call; a
+        success says nothing more (the supervisor's phone rang and was answered)."""
+        claimed = super()._on_originate_replies(server, items)
+        asked = {}
+        for index, item in enumerate(items):
+            if index not in claimed and item.get("@request_type") == "action" and item.get("@id"):
+                asked[str(item["@id"])] = index
+        if not asked:
+            return claimed
+        domain = [("server_id", "=", server.id), ("spy_requests", "!=", False)]
+        domain += ["|"] * (len(asked) - 1) + [("spy_requests", "like", f"{r}:") for r in asked]
+        for call in self.sudo().search(domain):
+            for request in (call.spy_requests or "").split():
+                request_id, _sep, mode = request.partition(":")
+                index = asked.get(request_id)
+                if index is None:
+                    continue
+                item = items[index]
+                if item.get("@status") == "ok":
+                    claimed[index] = None
+                    continue
+                error = item.get("@error") or item.get("Message") or _("Asterisk refused it")
+                label = SPY_LABELS.get(mode, mode)
+                call._message_log(body=_("%(mode)s failed: %(error)s", mode=label, error=error))
+                claimed[index] = (_("%s failed", label), error, "danger")
+        return claimed
 
     def _spied_leg(self, supervisor):
         """The channel of the call's user (the one who answered first): a whisper is for them."""

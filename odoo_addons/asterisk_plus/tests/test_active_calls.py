@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from . import flows
-from .common import last_bus_id
+from .common import last_bus_id, notifications
 from .test_recording_policy import ANSWERED_AT, AnsweredCallCase
 
 
@@ -98,6 +98,57 @@ class TestSupervision(AnsweredCallCase):
         [originate] = self.actions()
         self.assertEqual(originate["Data"], "PJSIP/6001-0000000a,qwE")
         self.assertTrue(user)
+
+    def test_a_supervisors_phone_that_cannot_be_called_fails_clearly_and_makes_no_call(self):
+        """A real Asterisk 22 with the supervisor's phone unregistered: `Originate successfully queued`, then
+        an OriginateResponse Failure (Reason 0) whose Uniqueid is the ChannelId, and the gateway's reply."""
+        call = self.answered()
+        call.with_user(self.boss).action_spy()
+        self.commit_hooks()
+        [entry] = self.entries("actions")
+        request, channel_id = entry["@id"], f"odoo-spy-{entry['@id']}"
+        response = {
+            "Event": "OriginateResponse",
+            "@id": "g1:900",
+            "@at": flows.at(9),
+            "ActionID": f"g1-{request}",
+            "Response": "Failure",
+            "Channel": "PJSIP/6009",
+            "Application": "ChanSpy",
+            "Reason": "0",
+            "Uniqueid": channel_id,
+        }
+        self.env(user=self.system)["asterisk_plus.call"].on_ami_events("asterisk1", [response])
+        calls = self.env["asterisk_plus.call"].search([("linkedid", "like", "odoo-spy-")])
+        self.assertFalse(calls, "a phone that never rang is no call")
+        error = "PJSIP/6009: the phone could not be called (not registered) (Asterisk reason 0)"
+        reply = {
+            "@type": "reply",
+            "@id": request,
+            "@uid": str(self.boss.id),
+            "@status": "error",
+            "@request_type": "action",
+            "@at": flows.at(9),
+            "@error": error,
+            "Response": "Failure",
+            "Reason": "0",
+            "Message": error,
+        }
+        since = last_bus_id(self.env)
+        results = self.env(user=self.system)["asterisk_plus.server"].bridge_on_replies("asterisk1", [reply])
+        self.assertEqual(results, [{"status": "ok"}])
+        [note] = notifications(self.env, self.boss, since, "simple_notification")
+        self.assertEqual((note["title"], note["message"], note["type"]), ("Spy failed", error, "danger"))
+        self.assertIn(f"Spy failed: {error}", call.message_ids.mapped("body")[0])
+        # A supervision that worked: its reply comes once the phone answered; nothing more to say.
+        call.with_user(self.boss).action_barge()
+        self.commit_hooks()
+        request = self.entries("actions")[-1]["@id"]
+        since = last_bus_id(self.env)
+        ok = dict(reply, **{"@id": request, "@status": "ok", "Response": "Success"})
+        ok.pop("@error")
+        self.env(user=self.system)["asterisk_plus.server"].bridge_on_replies("asterisk1", [ok])
+        self.assertEqual(notifications(self.env, self.boss, since, "simple_notification"), [])
 
     def test_only_call_managers_with_a_phone_supervise(self):
         call = self.answered()

@@ -18,20 +18,22 @@ def originate_failure(
     cid_name: str = "HC Customer",
     reason: str = "0",
     channel_id: str = "",
+    application: str = "",
+    data: str = "",
 ) -> list[Pairs]:
     """Click-to-call to a phone that is not registered: the only event is this OriginateResponse.
 
     `Reason` is Asterisk's AST_CONTROL code: 0 the channel could not be created, 3 no answer, 5 busy,
-    8 congestion.
+    8 congestion. An Originate of an application (a supervisor's ChanSpy) names it instead of the extension.
     """
+    target = [("Application", application), ("Data", data)] if application else []
     return [
         event(
             "OriginateResponse",
             ("ActionID", action_id),
             ("Response", "Failure"),
             ("Channel", channel),
-            ("Context", context),
-            ("Exten", exten),
+            *(target or [("Context", context), ("Exten", exten)]),
             ("Reason", reason),
             ("Uniqueid", channel_id or "<unknown>"),  # the Originate's ChannelId when it gave one
             ("CallerIDNum", cid_num),

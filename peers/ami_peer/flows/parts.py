@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 Pairs = list[tuple[str, str]]
 CALL = ("Privilege", "call,all")
+DIALPLAN = ("Privilege", "dialplan,all")
 _channel_numbers = itertools.count(2)
 # One sequence for every channel the peer makes (flows and demo calls), as Asterisk's own: no two share one.
 _uniqueid_numbers = itertools.count(1)
@@ -113,7 +114,7 @@ def varset(leg: Leg, variable: str, value: str) -> Pairs:
         leg.snapshot(),
         ("Variable", variable),
         ("Value", value),
-        privilege=("Privilege", "dialplan,all"),
+        privilege=DIALPLAN,
     )
 
 

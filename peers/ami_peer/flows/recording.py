@@ -24,7 +24,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .parts import RING, UP, Flow, Leg, Pairs, cdr, device, event, hangup, newexten, soft_hangup, varset
+from .parts import (
+    DIALPLAN,
+    RING,
+    UP,
+    Flow,
+    Leg,
+    Pairs,
+    cdr,
+    device,
+    event,
+    hangup,
+    newexten,
+    soft_hangup,
+    varset,
+)
 
 if TYPE_CHECKING:
     from ..server import AmiPeer
@@ -168,6 +182,19 @@ class RecordedCall:
             f.write(struct.pack("<I", 36 + data_bytes))
             f.seek(40)
             f.write(struct.pack("<I", data_bytes))
+
+
+MONITOR_DIR = "/var/spool/asterisk/monitor"  # where MixMonitor puts a relative file name
+
+
+def mixmonitor_started(snapshot: Pairs, file: str) -> list[Pairs]:
+    """What Asterisk sends after answering an AMI `MixMonitor` action on a channel (whose snapshot headers
+    are given): the file's full name in MIXMONITOR_FILENAME, then MixMonitorStart."""
+    path = file if file.startswith("/") else f"{MONITOR_DIR}/{file}"
+    return [
+        event("VarSet", snapshot, ("Variable", "MIXMONITOR_FILENAME"), ("Value", path), privilege=DIALPLAN),
+        event("MixMonitorStart", snapshot),
+    ]
 
 
 async def play_recorded_call(peer: AmiPeer, call: RecordedCall, close_delay: float = 0.05) -> Path | None:
