@@ -2,7 +2,7 @@
     "name": "Asterisk Plus",
     "summary": "Asterisk PBX in Odoo through the Agent: calls, recordings, supervision, pop-ups, "
     "click-to-call, phonebook, conf files",
-    "version": "1.3.0",
+    "version": "1.4.0",
     "category": "Productivity/VOIP",
     "license": "LGPL-3",
     "author": "PBX Agent",

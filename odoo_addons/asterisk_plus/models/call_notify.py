@@ -5,6 +5,9 @@ The users come from the server's own PBX users (the batch's directory), so the s
 server's PBX users, as its other notifications."""
 
 from odoo import _, models
+from odoo.exceptions import AccessError
+
+from ..rights import check_access
 
 POPUP = "asterisk_plus.call"  # the bus notification type the web client's pop-up listens to
 
@@ -82,8 +85,22 @@ class CallNotify(models.Model):
             "open_record": user.asterisk_popup_open,
             # More records the pop-up offers (other modules' _caller_card: an open opportunity, a ticket):
             # [{"model", "id", "label", "icon"}].
-            "links": card.get("links", []),
+            "links": self._links_for(user, card.get("links", [])),
         }
+
+    def _links_for(self, user, links):
+        """The links `user` may open: the card is made once for every user the call rings, and a label names
+        its record (a salesperson limited to their own leads is not shown another's opportunity)."""
+        readable = []
+        for link in links:
+            record = self.env[link["model"]].with_user(user).browse(link["id"]).exists()
+            try:
+                check_access(record, "read")
+            except AccessError:
+                continue
+            if record:
+                readable.append(link)
+        return readable
 
     def _call_back_activity(self, user, card):
         """One open 'Call back' activity per user and caller: on the partner, else on the call."""

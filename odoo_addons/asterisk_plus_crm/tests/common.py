@@ -50,8 +50,9 @@ class CrmCallCase(CallCase):
     def partner(self, name, **values):
         return self.env["res.partner"].create(dict({"name": name, "country_id": self.country.id}, **values))
 
-    def agent(self, login, extension, *phones):
+    def agent(self, login, extension, *phones, sales="sales_team.group_sale_salesman_all_leads"):
         user = self.user(login)
+        user.groups_id = [(4, self.env.ref(sales).id)]
         self.env["asterisk_plus.user"].create(
             {
                 "user_id": user.id,

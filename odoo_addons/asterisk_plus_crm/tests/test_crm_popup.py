@@ -29,6 +29,14 @@ class TestPopupOpportunity(CrmCallCase):
             [{"model": "crm.lead", "id": deal.id, "label": "Opportunity: Acme renewal", "icon": "fa-star"}],
         )
 
+    def test_a_salesperson_is_not_offered_an_opportunity_they_may_not_read(self):
+        agent = self.agent("agent100", "100", "Local/100@demo", sales="sales_team.group_sale_salesman")
+        acme = self.partner("Acme", is_company=True)
+        self.partner("Jane Doe", parent_id=acme.id, mobile="0470 12 34 56")
+        self.lead("Acme renewal", partner_id=acme.id, user_id=self.env.ref("base.user_admin").id)
+        popup = self.ringing_popup(agent)
+        self.assertEqual((popup["name"], popup["links"]), ("Jane Doe", []))
+
     def test_leads_first_the_pop_up_opens_the_lead_itself_and_links_nothing_more(self):
         agent = self.agent("agent100", "100", "Local/100@demo")
         self.order("leads_first")

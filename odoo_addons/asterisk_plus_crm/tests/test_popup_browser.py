@@ -72,4 +72,8 @@ class TestPopupInTheBrowser(HttpCase):
         [payload] = notifications(self.env, admin, since, "asterisk_plus.call")
         self.assertEqual(payload["links"][0]["id"], deal.id)
         payload["sticky"] = True  # stays while the browser looks at it
-        self.browser_js(WEB, SCRIPT % {"payload": json.dumps(payload)}, login="admin", timeout=120)
+        # The web client mounted (start.js sets it; a loaded machine runs the script before it otherwise).
+        ready = "odoo.isReady === true"
+        self.browser_js(
+            WEB, SCRIPT % {"payload": json.dumps(payload)}, ready=ready, login="admin", timeout=120
+        )
