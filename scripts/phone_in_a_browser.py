@@ -6,7 +6,7 @@ placed by `--call`), the agent's gateway and bridge on that Odoo and Asterisk, a
 with the caller's number, and a command that places an inbound call: `--call "call-in.sh {exten} {number}"`
 ({exten} and {number} are filled in). Chromium is driven by Playwright; screenshots go to `--out`.
 
-    python scripts/phone_in_a_browser.py --url http://127.0.0.1:8069 --db odoo --version 18 \\
+    python -m scripts.phone_in_a_browser --url http://127.0.0.1:8069 --db odoo --version 18 \\
         --call "/path/to/call-in.sh {exten} {number}" --ring 440 --missed 450 --out docs/screenshots
 """
 
@@ -15,79 +15,51 @@ from __future__ import annotations
 import argparse
 import random
 import shlex
-import shutil
 import subprocess
 import time
 
 import odoorpc
-from playwright.sync_api import FloatRect, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from scripts.browser import Session, arguments, drive
 
 KNOWN = "0470123456"
 UNKNOWN = f"04709{random.randrange(100000):05d}"  # nobody has it yet, run after run
 
 
 def parse() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--url", required=True)
-    p.add_argument("--db", required=True)
+    p = arguments(__doc__, "command placing an inbound call, with {exten} and {number}")
     p.add_argument("--login", default="admin")
     p.add_argument("--password", default="admin")
-    p.add_argument("--version", choices=["17", "18"], default="18")
     p.add_argument("--partner", default="Jane Doe")
-    p.add_argument("--call", required=True, help="command placing an inbound call, with {exten} and {number}")
     p.add_argument(
         "--ring", default="440", help="extension that rings the user's phone, answered after a while"
     )
     p.add_argument("--missed", default="450", help="extension that rings the user's phone, never answered")
     p.add_argument("--failing-phone", default="PJSIP/6001", help="a phone Asterisk cannot reach")
-    p.add_argument("--out", default="docs/screenshots")
-    p.add_argument("--prefix", default="")
     return p.parse_args()
 
 
-class Run:
-    def __init__(self, args: argparse.Namespace, page: Page) -> None:
-        self.args, self.page = args, page
-        self.calls: list[subprocess.Popen[bytes]] = []
+class Run(Session):
+    """The user of the phone, logged in once, and the calls placed to them."""
 
-    def shot(
-        self, name: str, locator: Locator | None = None, clip: tuple[int, int, int, int] | None = None
-    ) -> None:
-        """A screenshot of the element, else of the page (or the part `clip` = x, y, width, height)."""
-        path = f"{self.args.out}/{self.args.prefix}{name}.png"
-        if locator is not None:
-            locator.screenshot(path=path)
-        else:
-            area = FloatRect(x=clip[0], y=clip[1], width=clip[2], height=clip[3]) if clip else None
-            self.page.screenshot(path=path, clip=area)
-        print("screenshot", path)
+    def __init__(self, args: argparse.Namespace, browser: Browser, errors: list[str]) -> None:
+        super().__init__(args, browser, errors)
+        self.calls: list[subprocess.Popen[bytes]] = []
 
     def call(self, exten: str, number: str) -> None:
         command = self.args.call.format(exten=exten, number=number)
         self.calls.append(subprocess.Popen(shlex.split(command), stdout=subprocess.DEVNULL))
 
-    def login(self) -> None:
-        page = self.page
-        page.goto(f"{self.args.url}/web/login?db={self.args.db}")
-        page.fill("input[name=login]", self.args.login)
-        page.fill("input[name=password]", self.args.password)
-        page.click("button[type=submit]")
-        page.wait_for_selector(".o_main_navbar", timeout=30_000)
-
     def open_partner(self) -> None:
-        page = self.page
-        if self.args.version == "18":
-            page.goto(f"{self.args.url}/odoo/action-contacts.action_contacts?view_type=list")
-        else:
-            page.goto(f"{self.args.url}/web#action=contacts.action_contacts&view_type=list")
-        page.wait_for_selector(".o_list_view", timeout=30_000)
+        self.action("contacts.action_contacts")
         self.shot("contacts-list-dial", clip=(0, 0, 1280, 240))
-        page.locator(".o_data_row", has_text=self.args.partner).first.click()
-        page.wait_for_selector(".o_form_view .o_field_phone", timeout=30_000)
+        self.open.locator(".o_data_row", has_text=self.args.partner).first.click()
+        self.open.wait_for_selector(".o_form_view .o_field_phone", timeout=30_000)
 
     def click_to_call(self, expect_text: str, name: str) -> None:
-        page = self.page
+        page = self.open
         for close in page.locator(
             ".o_notification .o_notification_close, .o_notification button.btn-close"
         ).all():
@@ -105,13 +77,13 @@ class Run:
 
     def popup(self, state: str, text: str = "", timeout: float = 30_000) -> Locator:
         """The card of a call once it is in that state; the returned locator follows that call's card."""
-        card = self.page.locator(f".o_asterisk_call_popup[data-state={state}]", has_text=text).first
+        card = self.open.locator(f".o_asterisk_call_popup[data-state={state}]", has_text=text).first
         expect(card).to_be_visible(timeout=timeout)
         call_id = card.get_attribute("data-call-id")
-        return self.page.locator(f".o_asterisk_call_popup[data-call-id='{call_id}']")
+        return self.open.locator(f".o_asterisk_call_popup[data-call-id='{call_id}']")
 
     def close_popups(self) -> None:
-        buttons = self.page.locator(".o_asterisk_call_close")
+        buttons = self.open.locator(".o_asterisk_call_close")
         for _attempt in range(20):  # cards may come and go while closing (a late update re-renders them)
             if not buttons.count():
                 return
@@ -140,24 +112,11 @@ def set_phone(args: argparse.Namespace, phone: str) -> str:
 
 def main() -> None:
     args = parse()
-    errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1280, "height": 720})
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        run = Run(args, page)
-        try:
-            scenario(args, run, page)
-        except Exception:
-            run.shot("failed-here")
-            raise
-        finally:
-            browser.close()
-    print("page errors:", errors or "none")
+    drive(args, Run, lambda run: scenario(args, run))
 
 
-def scenario(args: argparse.Namespace, run: Run, page: Page) -> None:
-    run.login()
+def scenario(args: argparse.Namespace, run: Run) -> None:
+    page = run.login(args.login, args.password)
     time.sleep(3)  # a new tab hears the bus's last seconds again: earlier calls' cards are closed first
     run.close_popups()
     run.open_partner()

@@ -11,7 +11,7 @@ command that places a call answered at once and lasting a few seconds. It checks
   participant: the browser loads the MP3 and plays it (its duration, time moving on);
 - the server form's recording settings (as admin).
 
-    python scripts/recordings_in_a_browser.py --url http://127.0.0.1:8069 --db odoo --version 18 \\
+    python -m scripts.recordings_in_a_browser --url http://127.0.0.1:8069 --db odoo --version 18 \\
         --login agent --password agent-pass --manager boss --manager-password boss-pass \\
         --call "python3 /path/to/ami.py originate --channel Local/101@from-internal --application Milliwatt"
 """
@@ -20,73 +20,24 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import shutil
 import subprocess
 import time
 from typing import Any, cast
 
-from playwright.sync_api import Browser as PlaywrightBrowser
-from playwright.sync_api import FloatRect, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, expect
+
+from scripts.browser import Session, arguments, drive
 
 
 def parse() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--url", required=True)
-    p.add_argument("--db", required=True)
-    p.add_argument("--version", choices=["17", "18"], default="18")
+    p = arguments(__doc__, "command placing a call that is answered and lasts a while")
     p.add_argument("--login", required=True, help="a participant of the calls placed")
     p.add_argument("--password", required=True)
     p.add_argument("--manager", required=True, help="a Call Manager")
     p.add_argument("--manager-password", required=True)
     p.add_argument("--admin", default="admin")
     p.add_argument("--admin-password", default="admin")
-    p.add_argument("--call", required=True, help="command placing a call that is answered and lasts a while")
-    p.add_argument("--out", default="docs/screenshots")
-    p.add_argument("--prefix", default="")
     return p.parse_args()
-
-
-class Browser:
-    """One user at a time, each in a browser context of its own (Odoo 18's login page remembers users)."""
-
-    def __init__(self, args: argparse.Namespace, browser: PlaywrightBrowser, errors: list[str]) -> None:
-        self.args, self.browser, self.errors = args, browser, errors
-        self.page: Page | None = None
-
-    @property
-    def open(self) -> Page:
-        assert self.page is not None, "log in first"
-        return self.page
-
-    def shot(
-        self, name: str, clip: tuple[int, int, int, int] | None = None, locator: Locator | None = None
-    ) -> None:
-        path = f"{self.args.out}/{self.args.prefix}{name}.png"
-        if locator is not None:
-            locator.screenshot(path=path)
-        else:
-            area = FloatRect(x=clip[0], y=clip[1], width=clip[2], height=clip[3]) if clip else None
-            self.open.screenshot(path=path, clip=area)
-        print("screenshot", path)
-
-    def login(self, login: str, password: str) -> Page:
-        if self.page is not None:
-            self.page.context.close()
-        page = self.page = self.browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
-        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        page.goto(f"{self.args.url}/web/login?db={self.args.db}")
-        page.fill("input[name=login]", login)
-        page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
-        page.wait_for_selector(".o_main_navbar", timeout=30_000)
-        return page
-
-    def action(self, xmlid: str, view: str = "list") -> None:
-        if self.args.version == "18":
-            self.open.goto(f"{self.args.url}/odoo/action-{xmlid}?view_type={view}")
-        else:
-            self.open.goto(f"{self.args.url}/web#action={xmlid}&view_type={view}")
-        self.open.wait_for_selector(f".o_{view}_view", timeout=30_000)
 
 
 def plays(audio: Locator) -> dict[str, Any]:
@@ -115,24 +66,10 @@ def plays(audio: Locator) -> dict[str, Any]:
 
 def main() -> None:
     args = parse()
-    errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
-        run = Browser(args, browser, errors)
-        try:
-            scenario(args, run)
-        except Exception:
-            if run.page is not None:
-                run.shot("failed-here")
-            raise
-        finally:
-            browser.close()
-    print("page errors:", errors or "none")
-    if errors:
-        raise SystemExit(1)
+    drive(args, Session, lambda run: scenario(args, run))
 
 
-def scenario(args: argparse.Namespace, run: Browser) -> None:
+def scenario(args: argparse.Namespace, run: Session) -> None:
     page = run.login(args.manager, args.manager_password)
     run.action("asterisk_plus.call_active_action")
     rows = page.locator(".o_list_view .o_data_row")

@@ -1,6 +1,6 @@
 """The one place a Redis client is made, for every service, the `pbx` CLI and the health check.
 
-Three topologies, chosen by the settings (docs/bus-contract.md, README "Redis high availability"):
+Three topologies, chosen by the settings (docs/bus-contract.md, docs/deploy.md, "Redis high availability"):
 
 - a single Redis at `REDIS_URL` (`rediss://` for TLS, options such as `ssl_ca_certs` in its query);
 - Sentinel (`REDIS_SENTINELS`): the client asks the Sentinels for the master of `REDIS_MASTER_NAME` and asks

@@ -1,11 +1,11 @@
 """XADD commands packed in RESP by hand, for `Bus.publish_many`: the gateway's hot path.
 
 redis-py's pipeline builds each argument of each command on its own (type checks, encoding, a bytes object
-per argument) and spent most of the gateway's time there: it capped the gateway near 16,000 events/s (README,
-Benchmarks, "ingest"). Packed here, each stream's `XADD key MAXLEN ~ n *` head is made once, field names once
-per process, and a batch is one string encoded once: the gateway ingests 24,000 - 29,000 events/s on the same
-machine, about half of a bare pipelined XADD loop's ceiling. redis-py still sends the bytes and reads the
-replies.
+per argument) and spent most of the gateway's time there: it capped the gateway near 16,000 events/s
+(docs/benchmarks.md, "ingest"). Packed here, each stream's `XADD key MAXLEN ~ n *` head is made once,
+field names once per process, and a batch is one string encoded once: the gateway ingests 24,000 - 29,000
+events/s on the same machine, about half of a bare pipelined XADD loop's ceiling. redis-py still sends the
+bytes and reads the replies.
 """
 
 from __future__ import annotations

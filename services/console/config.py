@@ -1,4 +1,4 @@
-"""Console settings (environment variables, README "Configuration")."""
+"""Console settings (environment variables, docs/configuration.md)."""
 
 from __future__ import annotations
 

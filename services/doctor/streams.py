@@ -14,7 +14,7 @@ from services.bus import Bus, keys, parse_iso, seconds_since_update
 from .config import DoctorSettings
 from .report import FAIL, OK, WARN, Check, skipped
 
-SERVICES = ("ami_gateway", "odoo_bridge", "conf_sync", "guard", "console")
+SERVICES = ("ami_gateway", "odoo_bridge", "conf_sync", "guard", "console", "phonebook", "recordings")
 STATUS_MAX_AGE_S = 30.0  # as the health check: a live service rewrites its status every 5 s
 
 
@@ -142,6 +142,7 @@ async def groups_check(bus: Bus, max_lag: int = GROUP_MAX_LAG) -> Check:
         keys.ACTIONS,
         keys.TO_ODOO,
         keys.ODOO_REPLIES,
+        keys.RECORDINGS,
         *(keys.commands(s) for s in SERVICES),
     ]
     behind, worst = [], ("", -1.0, 0)

@@ -1,4 +1,4 @@
-"""Phonebook settings (environment variables, README "Configuration")."""
+"""Phonebook settings (environment variables, docs/configuration.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """WAV -> MP3 in blocks, and the recording's dedupe key, in one pass over the file (blocking: in a thread).
 
 Memory does not grow with the recording: one block of samples and LAME's own buffers at a time, the MP3
-written to the spool file as it comes. Why MP3 with lameenc: see README.md, "Recordings".
+written to the spool file as it comes. Why MP3 with lameenc: see docs/recordings.md.
 """
 
 from __future__ import annotations

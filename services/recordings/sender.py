@@ -62,6 +62,7 @@ class Sender:
             pipe.xadd(self.key, fields, maxlen=self.bus.maxlen(self.stream), approximate=True)
             pipe.hset(self.store.files, state.path, state.dump())
             await pipe.execute()
+            self.bus.count_out(self.stream)  # written outside Bus.publish, which counts its own
         state.stage, state.sends, state.sent_at = SENT, state.sends + 1, time.time()
         pipe = redis.pipeline(transaction=True)
         pipe.xadd(self.key, self._summary(state), maxlen=self.bus.maxlen(self.stream), approximate=True)
@@ -70,6 +71,7 @@ class Sender:
         pipe.zadd(self.store.awaiting, {state.path: state.sent_at})
         pipe.zrem(self.store.queue, state.path)
         entry_id, *_ = await pipe.execute()
+        self.bus.count_out(self.stream)
         state.final_entry = entry_id
         await self.store.put(state)
         return True

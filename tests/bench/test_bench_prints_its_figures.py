@@ -82,7 +82,7 @@ def test_real_odoo_bench_says_it_is_skipped_without_odoo_url() -> None:
 
 
 def test_real_odoo_bench_prints_its_figures_line_last() -> None:
-    """Against the Odoo peer: the bench's machinery (a real Odoo is measured by hand, see the README)."""
+    """Against the Odoo peer: the bench's machinery (a real Odoo is measured by hand: docs/benchmarks.md)."""
     odoo = OdooProcess(latency_ms=1)
     try:
         lines = run_bench(

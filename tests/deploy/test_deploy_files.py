@@ -42,9 +42,9 @@ COMPOSE_ONLY_MARKER = "# ==== compose only"
 K8S_VERSIONS = ("1.30.0", "1.37.0")
 
 
-def readme_variables() -> set[str]:
-    """Names in the README's configuration table: rows that start with | `NAME` |."""
-    text = (ROOT / "README.md").read_text()
+def documented_variables() -> set[str]:
+    """Names in docs/configuration.md's table: rows that start with | `NAME` |."""
+    text = (ROOT / "docs" / "configuration.md").read_text()
     return set(re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \|", text, flags=re.M))
 
 
@@ -288,13 +288,13 @@ def test_env_example_documents_each_variable_on_one_comment_line() -> None:
     assert undocumented == []
 
 
-def test_env_example_variables_are_the_readme_configuration_table() -> None:
+def test_env_example_variables_are_the_documented_configuration() -> None:
     service_vars, _ = env_example()
-    readme = readme_variables()
-    assert readme, "no | `NAME` | rows found in README.md"
-    missing, extra = sorted(readme - set(service_vars)), sorted(set(service_vars) - readme)
-    assert not missing, f"README.md's configuration table has {missing}: add them to compose/.env.example"
-    assert not extra, f"compose/.env.example has {extra}: add them to README.md's configuration table"
+    documented = documented_variables()
+    assert documented, "no | `NAME` | rows found in docs/configuration.md"
+    missing, extra = sorted(documented - set(service_vars)), sorted(set(service_vars) - documented)
+    assert not missing, f"docs/configuration.md's table has {missing}: add them to compose/.env.example"
+    assert not extra, f"compose/.env.example has {extra}: add them to docs/configuration.md's table"
 
 
 def test_env_example_covers_every_setting_the_services_read() -> None:
@@ -307,7 +307,7 @@ def test_compose_only_variables_are_used_by_compose_and_read_by_no_service() -> 
     _, compose_vars = env_example()
     text = COMPOSE_FILE.read_text()
     for name in compose_vars:
-        assert name not in readme_variables() and name not in settings_variables(), name
+        assert name not in documented_variables() and name not in settings_variables(), name
         if name != "COMPOSE_PROFILES":  # read by docker compose itself
             assert "${" + name in text, f"{name} is not used in compose.yaml"
 
@@ -505,7 +505,7 @@ def test_external_redis_option_points_the_agent_away_and_drops_the_statefulset()
 
 def test_configmap_and_secret_hold_only_documented_settings() -> None:
     docs = render(BASE)
-    known = readme_variables() | settings_variables() | {"CONSOLE_PORT", "CONSOLE_DISABLED"}
+    known = documented_variables() | settings_variables() | {"CONSOLE_PORT", "CONSOLE_DISABLED"}
     config = find(docs, "ConfigMap", "agent-config")["data"]
     secret = find(docs, "Secret", "agent-secret")["stringData"]
     assert sorted(set(config) - known) == [] and sorted(set(secret) - known) == []

@@ -1,6 +1,6 @@
 """`pbx doctor` as people run it, against the whole chain as processes (gateway, bridge, conf_sync, guard,
-console) with the AMI peer, the Odoo peer and a Redis with an append-only file: one line per check, and the
-exit code scripts read (0 all OK, 1 warnings, 2 failures)."""
+console, phonebook, recordings) with the AMI peer, the Odoo peer and a Redis with an append-only file: one
+line per check, and the exit code scripts read (0 all OK, 1 warnings, 2 failures)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tests.faults.harness import ROOT, Pipeline
 
 from .conftest import AMI_SECRET, AMI_USER, ODOO_PASSWORD
 
-SERVICES = ("ami_gateway", "odoo_bridge", "conf_sync", "guard", "console")
+SERVICES = ("ami_gateway", "odoo_bridge", "conf_sync", "guard", "console", "phonebook", "recordings")
 
 
 @pytest.fixture
@@ -29,6 +29,7 @@ async def chain(
     tmp_path: Path, own_redis: RedisServer, ami: AmiPeer, odoo: OdooPeer
 ) -> AsyncIterator[Pipeline]:
     (tmp_path / "logs").mkdir()
+    (tmp_path / "monitor").mkdir()
     shutil.copytree(ROOT / "peers" / "sample_asterisk_conf", tmp_path / "asterisk")
     console_port = free_port()
     odoo.config["console_url"] = f"http://127.0.0.1:{console_port}"
@@ -45,6 +46,10 @@ async def chain(
             "CONF_BACKUP_DIR": str(tmp_path / "backups"),
             "CONSOLE_HOST": "127.0.0.1",
             "CONSOLE_PORT": str(console_port),
+            "PHONEBOOK_HOST": "127.0.0.1",
+            "PHONEBOOK_PORT": str(free_port()),
+            "RECORDINGS_DIR": str(tmp_path / "monitor"),
+            "RECORDINGS_SPOOL_DIR": str(tmp_path / "spool"),
         },
     )
     for service in SERVICES:

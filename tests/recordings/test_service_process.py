@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,54 +14,7 @@ from peers.odoo_peer import OdooPeer
 from tests.bus.helpers import eventually
 from tests.odoo_bridge.conftest import bridge_settings, start_bridge
 
-from .helpers import mp3_frames, write_wav
-
-ROOT = Path(__file__).resolve().parents[2]
-CHUNK = 4096
-WINDOW = 8  # chunks
-
-
-class ServiceProcess:
-    def __init__(self, redis_url: str, prefix: str, tmp: Path, **env: str) -> None:
-        self.env = {
-            **os.environ,
-            "REDIS_URL": redis_url,
-            "PBX_PREFIX": prefix,
-            "RECORDINGS_DIR": str(tmp / "monitor"),
-            "RECORDINGS_SPOOL_DIR": str(tmp / "spool"),
-            "RECORDINGS_CHUNK_BYTES": str(CHUNK),
-            "RECORDINGS_WINDOW_BYTES": str(CHUNK * WINDOW),
-            "RECORDINGS_SCAN_INTERVAL_S": "0.2",
-            "RECORDINGS_SETTLE_S": "0.1",
-            "BUS_BLOCK_MS": "100",
-            "CONSUMER_NAME": "recordings-1",  # as in a container: the restarted process is the same consumer
-            **env,
-        }
-        self.logs = tmp / "recordings.log"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        out = open(self.logs, "a")  # the process owns it
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "services.recordings"], cwd=ROOT, env=self.env, stdout=out, stderr=out
-        )
-
-    def kill9(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def peak_rss_mb(self) -> float:
-        assert self.proc is not None
-        status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        line = next(x for x in status.splitlines() if x.startswith("VmHWM:"))
-        return int(line.split()[1]) / 1024
-
-    def stop(self) -> int:
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.terminate()
-        return self.proc.wait(30)
+from .helpers import WINDOW, ServiceProcess, mp3_frames, write_wav
 
 
 @pytest.fixture

@@ -150,7 +150,7 @@ async def test_the_cli_health_check_and_redis_cli_reach_a_servers_keys_on_the_cl
     assert done.returncode == 0, done.stderr
     assert "events" in done.stdout and "length=3" in done.stdout
 
-    # The README's redis-cli lines: `-c` follows the cluster to the node, the quoted key keeps its braces.
+    # docs/operations.md's redis-cli lines: `-c` follows the cluster to the node, the quoted key keeps braces.
     key = f"{prefix}:{{{server}}}:events"
     cli = ["redis-cli", "-c", "-p", str(cluster.nodes[0].port)]
     length = await asyncio.to_thread(subprocess.run, [*cli, "XLEN", key], capture_output=True, text=True)

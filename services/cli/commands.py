@@ -1,30 +1,20 @@
-"""`pbx`: look at and poke the bus from a terminal.
-
-pbx streams                      streams of this server: length, groups, pending, lag, dead letters
-pbx tail events [--from 0]       print entries as they arrive (Ctrl-C to stop)
-pbx action Ping                  send an AMI action through the gateway and print the reply
-pbx action Command Command="core show version"
-pbx send conf_sync download      publish a command for a service (commands:<service>)
-pbx dead                         the dead letters, with their errors
-pbx status                       every service's status hash
-pbx doctor                       check the whole chain, one line each; exit 0 ok, 1 warnings, 2 failures
-"""
+"""What each `pbx` sub-command does (services/cli/parser.py names them), on a bus opened for the command."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
 import sys
 from typing import Any
 
-from services.bus import Bus, BusSettings, Entry, Requester, RequestTimeout, keys
+from services.bus import Bus, Entry, Requester, RequestTimeout, keys
 
 
 def _print_entry(entry_id: str, fields: dict[str, str]) -> None:
-    print(entry_id)
-    for name, value in fields.items():
-        print(f"  {name}: {value}")
+    lines = [entry_id, *(f"  {name}: {value}" for name, value in fields.items())]
+    print("\n".join(lines), flush=True)  # whole, and at once: `pbx tail` is read through pipes
 
 
 BRIEF = (
@@ -54,7 +44,7 @@ def _pairs(items: list[str]) -> dict[str, Any]:
     return {k: v[0] if len(v) == 1 else v for k, v in out.items()}
 
 
-async def cmd_streams(bus: Bus, args: argparse.Namespace) -> int:
+async def streams(bus: Bus, args: argparse.Namespace) -> int:
     found = sorted([k async for k in bus.redis.scan_iter(match=bus.keys.base + "*", _type="STREAM")])
     if not found:
         print(f"no streams under {bus.keys.base}")
@@ -69,11 +59,16 @@ async def cmd_streams(bus: Bus, args: argparse.Namespace) -> int:
     return 0
 
 
-async def cmd_tail(bus: Bus, args: argparse.Namespace) -> int:
+async def tail(bus: Bus, args: argparse.Namespace) -> int:
     key = bus.key(args.stream)
     last = args.start
     shown = 0
+    me = asyncio.current_task()
     while True:
+        # Ctrl-C cancels this task; Python 3.11's wait_for (inside redis-py) can swallow that CancelledError
+        # when the read completes at the same moment, and the loop would go on. The request stays counted.
+        if me is not None and me.cancelling():
+            raise asyncio.CancelledError
         result = await bus.redis.xread({key: last}, block=1000, count=100)
         for _, entries in result or []:
             for entry_id, fields in entries:
@@ -87,8 +82,8 @@ async def cmd_tail(bus: Bus, args: argparse.Namespace) -> int:
                     return 0
 
 
-async def cmd_action(bus: Bus, args: argparse.Namespace) -> int:
-    requester = Requester(bus, f"pbx-cli.{__import__('os').getpid()}")
+async def action(bus: Bus, args: argparse.Namespace) -> int:
+    requester = Requester(bus, f"pbx-cli.{os.getpid()}")
     try:
         reply = await requester.request(
             keys.ACTIONS,
@@ -121,7 +116,7 @@ def _print_reply(reply: Entry) -> None:
             print("  - " + " ".join(f"{k}={v}" for k, v in item.items()))
 
 
-async def cmd_send(bus: Bus, args: argparse.Namespace) -> int:
+async def send(bus: Bus, args: argparse.Namespace) -> int:
     payload = json.loads(args.json) if args.json else None
     entry_id = await bus.publish(
         keys.commands(args.service), _pairs(args.headers), type=args.type, payload=payload, user="pbx-cli"
@@ -130,13 +125,13 @@ async def cmd_send(bus: Bus, args: argparse.Namespace) -> int:
     return 0
 
 
-async def cmd_dead(bus: Bus, args: argparse.Namespace) -> int:
+async def dead(bus: Bus, args: argparse.Namespace) -> int:
     for entry_id, fields in await bus.redis.xrevrange(bus.key(keys.DEAD), count=args.count):
         _print_entry(entry_id, fields)
     return 0
 
 
-async def cmd_status(bus: Bus, args: argparse.Namespace) -> int:
+async def status(bus: Bus, args: argparse.Namespace) -> int:
     async for key in bus.redis.scan_iter(match=bus.key("status:*")):
         fields = await bus.redis.hgetall(key)
         degraded = fields.get("degraded")
@@ -146,62 +141,14 @@ async def cmd_status(bus: Bus, args: argparse.Namespace) -> int:
     return 0
 
 
-async def cmd_doctor(bus: Bus, args: argparse.Namespace) -> int:
-    from services.doctor import doctor, exit_code
+async def doctor(bus: Bus, args: argparse.Namespace) -> int:
+    # Imported here: the doctor pulls in every service's settings and odoorpc, which no other command needs.
+    from services.doctor import doctor as run_doctor
+    from services.doctor import exit_code
     from services.doctor.config import DoctorSettings
     from services.doctor.run import Limits
 
-    checks = await doctor(bus, DoctorSettings(), Limits(args.events_max_age, args.max_lag))
+    checks = await run_doctor(bus, DoctorSettings(), Limits(args.events_max_age, args.max_lag))
     for check in checks:
         print(check.line(), flush=True)
     return exit_code(checks)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="pbx", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("streams")
-    tail = sub.add_parser("tail")
-    tail.add_argument("stream")
-    tail.add_argument(
-        "--from", dest="start", default="$", help="entry id to start after (0 = from the start)"
-    )
-    tail.add_argument("--count", type=int, default=0)
-    tail.add_argument("--brief", action="store_true", help="one line per entry")
-    action = sub.add_parser("action")
-    action.add_argument("action")
-    action.add_argument("headers", nargs="*", help="Header=Value")
-    action.add_argument("--timeout", type=float, default=10.0)
-    send = sub.add_parser("send")
-    send.add_argument("service")
-    send.add_argument("type")
-    send.add_argument("headers", nargs="*", help="field=value")
-    send.add_argument("--json", help="JSON payload for @json")
-    dead = sub.add_parser("dead")
-    dead.add_argument("--count", type=int, default=20)
-    sub.add_parser("status")
-    doctor = sub.add_parser("doctor")
-    doctor.add_argument(
-        "--events-max-age", type=float, default=3600, help="seconds without an AMI event: WARN"
-    )
-    doctor.add_argument("--max-lag", type=int, default=1000, help="entries a group may be behind: WARN above")
-    args = parser.parse_args(argv)
-    handler = globals()[f"cmd_{args.cmd}"]
-
-    async def _run() -> int:
-        bus = Bus(BusSettings())
-        try:
-            return await handler(bus, args)
-        finally:
-            await bus.close()
-
-    try:
-        return asyncio.run(_run())
-    except KeyboardInterrupt:
-        return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
