@@ -63,7 +63,17 @@ class Stack:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+# Every service `pbx doctor` expects to have reported.
+SERVICES = ("ami_gateway", "odoo_bridge", "guard", "conf_sync", "console", "phonebook", "recordings")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # A SIGTERM (docker stop, kill, a supervisor) stops the stack as Ctrl-C does, children included.
+    signal.signal(signal.SIGTERM, _interrupt)
     stack = Stack()
     env: dict[str, str] = {"AGENT_SERVER": os.environ.get("AGENT_SERVER", "asterisk1")}
     try:
@@ -131,13 +141,16 @@ def main() -> int:
         env.setdefault("GUARD_BACKEND", os.environ.get("GUARD_BACKEND", "log"))
         console_port = int(os.environ.get("CONSOLE_PORT", "48001"))
         env["CONSOLE_PORT"] = str(console_port)
+        # On this machine only, unless asked otherwise: the desk phones' phonebook is for the PBX's network.
+        env["PHONEBOOK_HOST"] = os.environ.get("PHONEBOOK_HOST", "127.0.0.1")
 
-        for service in ("ami_gateway", "odoo_bridge", "guard", "conf_sync", "console", "recordings"):
-            if exists(f"services.{service}"):
+        # A disabled console exits at once, which would end the whole run: it is not started at all.
+        console = os.environ.get("CONSOLE_DISABLED", "").lower() not in ("yes", "true", "1")
+        for service in SERVICES:
+            if exists(f"services.{service}") and (service != "console" or console):
                 stack.start(service, [PY, "-m", f"services.{service}"], env)
 
-        console = exists("services.console")
-        if console and os.environ.get("CONSOLE_DISABLED", "").lower() not in ("yes", "true", "1"):
+        if console and exists("services.console"):
             wait_for_port(console_port, "the console")
             token = secrets.token_urlsafe(24)
             settings = BusSettings(
