@@ -42,7 +42,9 @@ class CallOutcome(models.Model):
         rung = [people.user_of(target, ev.channel_exten(target)) for target in s["rung"]]
         legs = [people.user_of(leg["channel"], leg["exten"]) for leg in s["legs"]]
         if s["direction"] == "in":
-            user = answered_user or next(filter(None, rung), False)
+            # No phone rang when the called one is not registered (no DialBegin): the call is still the
+            # missed call of the user whose extension was called.
+            user = answered_user or next(filter(None, rung), False) or people.user_of("", s["called"])
         else:
             user = originate.get("uid") or people.user_of("", s["caller"]) or next(filter(None, legs), False)
         participants = sorted({u for u in [user, answered_user, *rung, *legs] if u})

@@ -116,6 +116,14 @@ class TestCallJournal(CallCase):
         self.assertEqual(partner.asterisk_call_count, 1)
         self.assertIn("hung up (Normal Clearing)", call.timeline)
 
+    def test_a_call_to_an_unregistered_phone_is_the_missed_call_of_its_extensions_user(self):
+        user = self.user("user101", extension="101", phone="PJSIP/101")
+        key, _synthetic, items = flows.inbound_dial_unregistered()
+        self.deliver(items)
+        call = self.call(key)
+        self.assertEqual((call.status, call.called, call.user_id), ("missed", "101", user))
+        self.assertIn(user, call.participant_ids)
+
     def test_a_queue_call_says_who_answered_and_a_caller_who_gave_up_is_missed(self):
         agent = self.user("agent100", extension="100", phone="PJSIP/100")
         key, _synthetic, items = flows.queue_answered()
