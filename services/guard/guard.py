@@ -34,10 +34,11 @@ from services.bus import (
     sleep,
 )
 
+from .addresses import normalize_address
 from .config import GuardSettings
 from .firewall import Backend
 from .records import BanRecord, iso
-from .rules import Ban, Rules, ban_seconds, normalize_address, parse_event_time
+from .rules import Ban, Rules, ban_seconds, parse_event_time
 from .store import ACL, BANS, CURSOR, OFFENCES, SOURCES, Store, stream_id
 from .sync import FIREWALL_RETRY_S, FirewallSync
 

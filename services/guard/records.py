@@ -10,7 +10,8 @@ from typing import Any
 
 from services.bus import encode, iso_utc
 
-from .rules import MAX_BANTIME_S, normalize_address
+from .addresses import normalize_address
+from .rules import MAX_BANTIME_S
 
 # One encoder for every write: json.dumps with arguments builds a new encoder on each call.
 _json = json.JSONEncoder(separators=(",", ":")).encode
