@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from services.bus import Log
 
-from .rules import IPNetwork
+from .addresses import IPNetwork
 
 T = TypeVar("T")
 

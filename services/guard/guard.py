@@ -1,16 +1,15 @@
 """The guard service: security events in, bans out (firewall, Redis state, Odoo through the bridge).
 
 Per batch of events: the rules run in memory, the new bans go to the firewall in one call, then one Redis
-round trip stores them and tells Odoo; the batch is acked after that. Ban records are in `records.py`, the
-state in Redis in `store.py`, the firewall's catching up in `sync.py`; here are the loop and its handlers.
+round trip stores them and tells Odoo; the batch is acked after that. The events are read in `security.py`,
+Odoo's commands in `commands.py`, ban records are in `records.py`, the state in Redis in `store.py`, the
+firewall's catching up in `sync.py`; here are the bans in force, the start and the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import heapq
-import ipaddress
-import json
 import logging
 import socket
 import time
@@ -25,19 +24,20 @@ from services.bus import (
     Consumer,
     Entry,
     Log,
-    Outcome,
     StateLog,
     Status,
     keys,
     metrics,
-    parse_iso,
     sleep,
 )
 
+from .addresses import normalize_address
+from .commands import Commands
 from .config import GuardSettings
 from .firewall import Backend
 from .records import BanRecord, iso
-from .rules import Ban, Rules, ban_seconds, normalize_address, parse_event_time
+from .rules import Rules
+from .security import SecurityEvents
 from .store import ACL, BANS, CURSOR, OFFENCES, SOURCES, Store, stream_id
 from .sync import FIREWALL_RETRY_S, FirewallSync
 
@@ -86,6 +86,8 @@ class Guard:
         self.events_seen = 0
         self.bans_total = 0
         self._next_forget = 0.0
+        self.security = SecurityEvents(self)
+        self.commands = Commands(self)
         metrics.GUARD_ACTIVE_BANS.watch(self, lambda g: len(g.bans), server=bus.server)
 
     @property
@@ -108,18 +110,6 @@ class Guard:
         await self.store.flush()
 
     # -- state ----------------------------------------------------------------------------------------------
-
-    def _record(self, ban: Ban, source: str, now: float, entry: str) -> BanRecord:
-        return BanRecord(
-            ban.address,
-            ban.reason,
-            ban.count,
-            now + ban.bantime if ban.bantime > 0 else 0.0,
-            ban.offence,
-            now,
-            source,
-            entry,
-        )
 
     def _hold(self, record: BanRecord) -> None:
         """A ban is in force: remembered, due for the firewall, due to end."""
@@ -200,7 +190,7 @@ class Guard:
             entries = await self.bus.redis.xrange(key, min=start, max=delivered, count=1000)
             if not entries:
                 break
-            await self.handle_security([Entry.from_fields(keys.SECURITY, i, f) for i, f in entries])
+            await self.security.handle([Entry.from_fields(keys.SECURITY, i, f) for i, f in entries])
             counted += len(entries)
             start = "(" + entries[-1][0]
         self.log.info("counted again what the last run had not saved", entries=counted, up_to=delivered)
@@ -222,151 +212,6 @@ class Guard:
         if extra:
             self.rules.set_whitelist([*self.settings.whitelist(), *dict.fromkeys(extra)])
             self.log.info("whitelisted our own hosts", addresses=",".join(dict.fromkeys(extra)))
-
-    # -- handlers -------------------------------------------------------------------------------------------
-
-    def _event_time(self, entry: Entry) -> float:
-        at = parse_event_time(entry.headers.get("EventTV"))  # type: ignore[arg-type]
-        if at is None:
-            raw = entry.meta.get("at")
-            try:
-                at = parse_iso(raw).timestamp() if raw else None
-            except ValueError:
-                at = None
-        return at if at is not None else self.clock()
-
-    async def handle_security(self, batch: list[Entry]) -> Outcome | None:
-        async with self.lock:
-            bans: list[tuple[Ban, str]] = []
-            feed, cursor = self.rules.feed, self.cursor
-            # A batch comes in stream order: only one that starts at or before the cursor (a retried batch,
-            # or one saved before a restart) needs its entries compared one by one.
-            first = 0
-            if batch and stream_id(batch[0].id) <= cursor:
-                while first < len(batch) and stream_id(batch[first].id) <= cursor:
-                    first += 1  # counted already
-            if first < len(batch):
-                cursor = max(cursor, stream_id(batch[-1].id))
-            event_clock = self.event_clock
-            last_tv: object = None
-            at = 0.0
-            outcome = None
-            for i in range(first, len(batch)):
-                entry = batch[i]
-                headers = entry.headers
-                try:
-                    tv = headers.get("EventTV")
-                    if tv is None or tv != last_tv:  # else: the same stamp as the last event (one burst)
-                        parsed = parse_event_time(tv)  # type: ignore[arg-type]
-                        at = self._event_time(entry) if parsed is None else parsed
-                        last_tv = None if parsed is None else tv
-                    ban = feed(headers.get("Event", ""), headers.get("RemoteAddress"), at)  # type: ignore[arg-type]
-                except (TypeError, ValueError, AttributeError) as exc:
-                    # An entry Asterisk would not write (a header twice): refused alone, the batch goes on.
-                    outcome = outcome or Outcome()
-                    outcome.reject[entry.id] = self._unusable(entry, exc)
-                    continue
-                if at > event_clock:
-                    event_clock = at
-                if ban is not None:
-                    bans.append((ban, entry.id))
-            self.event_clock = event_clock
-            self.cursor = cursor
-            self.events_seen += len(batch)
-            # The batch is acked only after its bans are stored: on a Redis outage the outbox keeps them and
-            # the handler raises, so the batch comes again (and is not counted twice).
-            if bans:
-                now = self.clock()
-                await self.add_bans([self._record(b, "rules", now, entry_id) for b, entry_id in bans])
-            else:
-                await self.flush()
-        return outcome
-
-    def _unusable(self, entry: Entry, exc: Exception) -> str:
-        """Why a security entry is refused (dead-lettered alone), logged."""
-        twice = [
-            name
-            for name in ("Event", "RemoteAddress", "EventTV")
-            if isinstance(entry.headers.get(name), list)
-        ]
-        error = (
-            f"{' and '.join(twice)} more than once: one security event has one of each"
-            if twice
-            else f"{type(exc).__name__}: {exc}"
-        )
-        self.log.error("security entry refused", stream=entry.stream, entry=entry.id, error=error)
-        return error
-
-    async def handle_commands(self, batch: list[Entry]) -> Outcome:
-        outcome = Outcome()
-        answers: list[tuple[Entry, str]] = []  # (command, why refused or "")
-        async with self.lock:
-            for entry in batch:
-                log = self.log.bind(stream=entry.stream, entry=entry.id, type=entry.type)
-                try:
-                    await self._command(entry, log)
-                    answers.append((entry, ""))
-                except (ValueError, KeyError, TypeError) as exc:
-                    log.error("command refused", error=str(exc))
-                    outcome.reject[entry.id] = f"{type(exc).__name__}: {exc}"
-                    answers.append((entry, str(exc)))
-            await self.flush()
-        for entry, error in answers:
-            if entry.reply_to:
-                await self._answer(entry, error)
-        return outcome
-
-    async def _answer(self, entry: Entry, error: str) -> None:
-        """The reply a command asked for; lost on a Redis outage (a refusal is in `dead` anyway)."""
-        try:
-            address = entry.get("address")
-            await self.bus.reply(entry, {"address": address} if address else None, ok=not error, error=error)
-        except REDIS_DOWN as exc:
-            self.log.warning("reply lost", stream=entry.stream, entry=entry.id, error=str(exc))
-
-    def _address(self, entry: Entry) -> str:
-        raw = entry.get("address").strip()
-        address = normalize_address(raw)
-        if address is None:
-            ipaddress.ip_address(raw)  # raises the ValueError that explains
-            raise ValueError(f"{raw!r} is not an address")
-        return address
-
-    async def _command(self, entry: Entry, log: Log) -> None:
-        user = entry.meta.get("user", "")
-        if entry.type == "ban":
-            address = self._address(entry)
-            raw = entry.get("bantime").strip()
-            seconds = ban_seconds(raw) if raw else self.settings.guard_bantime
-            if self.rules.protected(address):
-                # Tell Odoo the ban is not in force, then refuse the command (it goes to `dead` with why).
-                self.store.outbox.append(
-                    ("unban", BanRecord(address, "", 0, 0, 0, 0, ""), "never banned: whitelisted or allowed")
-                )
-                raise ValueError(f"{address} is whitelisted or allowed by the access list: never banned")
-            now = self.clock()
-            reason = entry.get("reason") or f"banned by {user or '?'}"
-            ban = self.rules.manual_ban(address, seconds, reason, now)
-            log.info("manual ban", address=address, seconds=seconds, user=user)
-            await self.add_bans([self._record(ban, f"odoo:{user}", now, entry.id)])
-        elif entry.type == "unban":
-            address = self._address(entry)
-            log.info("manual unban", address=address, user=user)
-            await self.release([address], f"unbanned by {user or '?'}", forgive=True)
-        elif entry.type == "acl":
-            acl = entry.json() or []
-            if not isinstance(acl, list):
-                raise TypeError("the access list must be a JSON list")
-            denied = self.rules.set_acl(acl)
-            self.store.outbox.append(("acl", json.dumps(acl, separators=(",", ":"))))
-            self.firewall.deny_pending = True
-            await self.sync_firewall()
-            allowed = [a for a in self.bans if self.rules.protected(a)]
-            if allowed:
-                await self.release(allowed, "allowed by the access list", forgive=True)
-            log.info("access list loaded", entries=len(acl), denied_networks=len(denied), user=user)
-        else:
-            raise ValueError(f"unknown guard command {entry.type!r}")
 
     # -- the loop -------------------------------------------------------------------------------------------
 
@@ -440,6 +285,6 @@ class Guard:
         consumer = Consumer(
             self.bus,
             GROUP,
-            {keys.SECURITY: self.handle_security, keys.commands("guard"): self.handle_commands},
+            {keys.SECURITY: self.security.handle, keys.commands("guard"): self.commands.handle},
         )
         await asyncio.gather(consumer.run(stop), self.housekeeping(stop), self.status.heartbeat(stop))

@@ -10,7 +10,8 @@ from typing import Any
 
 from services.bus import encode, iso_utc
 
-from .rules import MAX_BANTIME_S, normalize_address
+from .addresses import normalize_address
+from .rules import MAX_BANTIME_S, Ban
 
 # One encoder for every write: json.dumps with arguments builds a new encoder on each call.
 _json = json.JSONEncoder(separators=(",", ":")).encode
@@ -43,6 +44,20 @@ class BanRecord:
     banned_at: float
     source: str  # rules | odoo:<login> | ...
     entry: str = ""  # the bus entry that caused it (the last failure, or Odoo's command)
+
+    @classmethod
+    def from_ban(cls, ban: Ban, source: str, now: float, entry: str) -> BanRecord:
+        """The record of a ban decided now (by the rules or a person)."""
+        return cls(
+            ban.address,
+            ban.reason,
+            ban.count,
+            now + ban.bantime if ban.bantime > 0 else 0.0,
+            ban.offence,
+            now,
+            source,
+            entry,
+        )
 
     @classmethod
     def from_json(cls, key: str, raw: str, now: float) -> BanRecord:

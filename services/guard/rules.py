@@ -6,19 +6,17 @@ gives the same bans in tests and in life.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import math
-import socket
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from services.bus import parse_iso
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+from .addresses import parse_remote_address
+from .lists import Lists
 
 FAILURES = frozenset(
     {
@@ -37,62 +35,6 @@ SUCCESS = "SuccessfulAuth"
 
 # The longest ban: longer is a slip of the finger or a test of the guard (0 bans for good).
 MAX_BANTIME_S = 366 * 86400.0
-
-_ADDRESSES: dict[str, str | None] = {}
-_CACHE_MAX = 65536
-
-
-def ip_address(text: str) -> IPAddress:
-    """ipaddress.ip_address, quicker for the usual dotted-quad IPv4 (every new source passes here)."""
-    try:
-        # inet_pton takes exactly the canonical form (four decimal parts, no leading zeros), as ipaddress.
-        return ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, text))
-    except (OSError, ValueError, TypeError):
-        return ipaddress.ip_address(text)
-
-
-def normalize_address(text: str) -> str | None:
-    """An address as the firewall wants it: brackets and IPv6 scope dropped, IPv4-mapped IPv6 as IPv4."""
-    host = text.strip().strip("[]").split("%", 1)[0]
-    try:
-        if socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, host)) == host:
-            return host  # canonical IPv4 already: the common case
-    except (OSError, ValueError, TypeError):
-        pass
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return str(ip)
-
-
-def parse_remote_address(value: str | None) -> str | None:
-    """The source address of `RemoteAddress`, normalized; None if there is none.
-
-    Asterisk prints `<IPV4|IPV6>/<transport>/<address>/<port>` (main/json.c `ast_json_ipaddr`): the
-    address without brackets (`ast_sockaddr_stringify_addr`), the transport left out when it is not a single
-    known one, IPv4-mapped peers of a dual-stack socket as `IPV6/UDP/203.0.113.7/5060`, link-local ones
-    with `%scope`. Bracketed IPv6 is accepted too.
-    """
-    if not value:
-        return None
-    cached = _ADDRESSES.get(value)
-    if cached is not None or value in _ADDRESSES:
-        return cached
-    parts = value.split("/")
-    found = None
-    if len(parts) >= 3 and parts[0].upper() in ("IPV4", "IPV6"):
-        # The address is the part before the port; without a transport that is parts[1].
-        for part in reversed(parts[1:-1]):
-            found = normalize_address(part)
-            if found is not None:
-                break
-    if len(_ADDRESSES) >= _CACHE_MAX:
-        _ADDRESSES.clear()
-    _ADDRESSES[value] = found
-    return found
 
 
 def ban_seconds(value: str | float, name: str = "bantime") -> float:
@@ -172,82 +114,17 @@ def _state_json(s: _Source) -> str:
     return json.dumps(_state(s), separators=(",", ":")) if "n" in text else text
 
 
-def _networks(values: Iterable[str]) -> list[IPNetwork]:
-    return [ipaddress.ip_network(str(v).strip(), strict=False) for v in values if str(v).strip()]
+class Rules(Lists):
+    """The rule engine; the whitelist and the access list (`Lists`) come before any rule."""
 
-
-def subtract_networks(networks: Iterable[IPNetwork], holes: Iterable[IPNetwork]) -> list[IPNetwork]:
-    """The addresses of `networks` outside every hole, as few networks as possible."""
-    result = list(networks)
-    for hole in holes:
-        kept: list[IPNetwork] = []
-        for net in result:
-            if net.version != hole.version or not net.overlaps(hole):
-                kept.append(net)
-            elif net.subnet_of(hole):  # type: ignore[arg-type]
-                continue
-            else:
-                kept.extend(net.address_exclude(hole))  # type: ignore[arg-type]
-        result = kept
-    v4 = [n for n in result if n.version == 4]
-    v6 = [n for n in result if n.version == 6]
-    return [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]
-
-
-class Rules:
     def __init__(self, config: RulesConfig) -> None:
+        super().__init__(config.whitelist)
         self.config = config
-        self.whitelist: list[IPNetwork] = _networks(config.whitelist)
-        self.allow: list[IPNetwork] = []
-        self.deny: list[IPNetwork] = []  # as the access list says
-        self.denied: list[IPNetwork] = []  # what the firewall drops for good: deny minus protected
+
         self.sources: dict[str, _Source] = {}
         self.offences: dict[str, tuple[int, float]] = {}  # address -> (bans so far, time of the last)
         self.banned: set[str] = set()
         self.dirty: set[str] = set()  # sources changed since the last take_dirty()
-        self._protected: dict[str, bool] = {}
-
-    # -- lists ----------------------------------------------------------------------------------------------
-
-    def set_whitelist(self, networks: Iterable[str]) -> None:
-        self.whitelist = _networks(networks)
-        self._lists_changed()
-
-    def set_acl(self, entries: Iterable[Mapping[str, Any]]) -> list[IPNetwork]:
-        """Odoo's access list (the whole of it); returns the networks to drop for good."""
-        allow: list[IPNetwork] = []
-        deny: list[IPNetwork] = []
-        for entry in entries:
-            action = str(entry.get("action", "")).strip().lower()
-            if action not in ("allow", "deny"):
-                raise ValueError(f"access list action must be allow or deny, not {action!r}")
-            network = ipaddress.ip_network(str(entry["address"]).strip(), strict=False)
-            if network.version == 6 and network.prefixlen >= 96 and network.network_address.ipv4_mapped:
-                mapped = network.network_address.ipv4_mapped
-                network = ipaddress.ip_network(f"{mapped}/{network.prefixlen - 96}", strict=False)
-            (allow if action == "allow" else deny).append(network)
-        self.allow, self.deny = allow, deny
-        self._lists_changed()
-        return self.denied
-
-    def _lists_changed(self) -> None:
-        self._protected.clear()
-        self.denied = subtract_networks(self.deny, [*self.whitelist, *self.allow])
-
-    def protected(self, address: str) -> bool:
-        """Whitelisted or allowed by the access list: never banned."""
-        known = self._protected.get(address)
-        if known is None:
-            ip = ip_address(address)
-            known = any(ip in n for n in self.whitelist) or any(ip in n for n in self.allow)
-            if len(self._protected) >= _CACHE_MAX:
-                self._protected.clear()
-            self._protected[address] = known
-        return known
-
-    def is_denied(self, address: str) -> bool:
-        ip = ip_address(address)
-        return any(ip in n for n in self.denied)
 
     # -- events ---------------------------------------------------------------------------------------------
 
@@ -256,7 +133,7 @@ class Rules:
         address = parse_remote_address(remote)
         if address is None or address in self.banned:
             return None
-        protected = self._protected.get(address)  # the cache of protected(), looked at first: hot path
+        protected = self.protected_cache.get(address)  # the cache of protected(), looked at first: hot path
         if protected or (protected is None and self.protected(address)):
             return None
         if self.denied and self.is_denied(address):

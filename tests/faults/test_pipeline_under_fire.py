@@ -21,7 +21,8 @@ from peers.ami_peer import AmiPeer, attack, demo_calls, good_client
 from peers.ami_peer.server import Pairs
 from peers.local_redis import RedisServer
 from peers.odoo_peer import DEFAULT_MAP, OdooPeer
-from services.guard.rules import FAILURES, parse_remote_address
+from services.guard.addresses import parse_remote_address
+from services.guard.rules import FAILURES
 
 from .harness import Pipeline
 

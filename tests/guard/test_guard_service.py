@@ -53,7 +53,7 @@ async def test_a_batch_partly_counted_already_counts_only_its_new_entries(
         batch.append(
             Entry.from_fields(keys.SECURITY, f"{ms}-{int(seq) + 1}", encode(failures[3], type="event"))
         )
-        await run.guard.handle_security(batch)
+        await run.guard.security.handle(batch)
         assert "203.0.113.11" not in run.backend.banned  # 4 failures
         await asyncio.sleep(0.01)  # the next entry id is past the made-up one
         await publish_security(run.bus, failures[:1])
@@ -132,7 +132,7 @@ async def test_counts_survive_a_restart_and_a_replayed_batch_is_not_counted_twic
     await eventually(lambda: _seen(run, 3))
     # The same entries handed in again (as after a failed ack) change nothing.
     rows = await run.bus.redis.xrange(run.bus.key(keys.SECURITY))
-    await run.guard.handle_security([Entry.from_fields(keys.SECURITY, i, f) for i, f in rows])
+    await run.guard.security.handle([Entry.from_fields(keys.SECURITY, i, f) for i, f in rows])
     assert "203.0.113.10" not in run.backend.banned
     await run.close()  # saves the windows
 

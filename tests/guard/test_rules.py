@@ -8,16 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.guard.rules import (
-    CHALLENGE,
-    FAILURES,
-    SUCCESS,
-    Rules,
-    RulesConfig,
-    parse_event_time,
-    parse_remote_address,
-    subtract_networks,
-)
+from services.guard.addresses import parse_remote_address, subtract_networks
+from services.guard.rules import CHALLENGE, FAILURES, SUCCESS, Rules, RulesConfig, parse_event_time
 
 
 @pytest.mark.parametrize(
