@@ -11,7 +11,9 @@ import subprocess
 import time
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
+
+from .common import ServerCase, pbx_user
 
 try:
     import redis
@@ -25,12 +27,10 @@ def _free_port():
         return s.getsockname()[1]
 
 
-class RedisCase(TransactionCase):
+class RedisCase(ServerCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = cls.env.ref("asterisk_plus.server_asterisk1")
-        cls.system = cls.env.ref("asterisk_plus.user_asterisk1")
         cls.redis = None
         binary = shutil.which("redis-server")
         if binary and redis is not None:
@@ -78,6 +78,17 @@ class RedisCase(TransactionCase):
                 {"name": login, "login": login, "groups_id": [(6, 0, [self.env.ref(group).id])]}
             )
         return self.env(user=self._users[login])
+
+    def agent(self, login, extension, phones, *groups, **settings):
+        """An Asterisk user (of these groups too) at `extension` with these phones (see common.pbx_user)."""
+        user = self._user(login, "asterisk_plus.group_user").user
+        if groups:
+            user.groups_id = [(4, self.env.ref(group).id) for group in groups]
+        return pbx_user(self.env, user, self.server, extension, phones, **settings)
+
+    def last_call(self, user):
+        """The user's newest call."""
+        return self.env["asterisk_plus.call"].search([("user_id", "=", user.id)], order="id desc", limit=1)
 
     def admin(self):
         return self._user("pbxadmin", "asterisk_plus.group_admin")
