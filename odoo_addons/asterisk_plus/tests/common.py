@@ -1,6 +1,7 @@
 """Helpers shared by the module's tests."""
 
 import json
+import socket
 
 from odoo.tests import TransactionCase
 
@@ -33,6 +34,13 @@ def forget_existing_numbers(env):
     )
     env["res.partner"].invalidate_model(["phone_e164", "mobile_e164"])
     env.registry.clear_cache()
+
+
+def free_port():
+    """A local port nothing listens on (a Redis that is not there)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def pbx_user(env, user, server, extension, phones, **settings):

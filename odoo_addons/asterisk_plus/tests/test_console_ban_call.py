@@ -6,25 +6,18 @@ command is only queued on `cr.postcommit` while the transaction runs, and reache
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
-from .common import ServerCase, pbx_user
+from .common import ServerCase, free_port, pbx_user
 
 try:
     import redis
 except ImportError:
     redis = None
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RedisCase(ServerCase):
@@ -34,7 +27,7 @@ class RedisCase(ServerCase):
         cls.redis = None
         binary = shutil.which("redis-server")
         if binary and redis is not None:
-            port = _free_port()
+            port = free_port()
             process = subprocess.Popen(
                 [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
                 stdout=subprocess.DEVNULL,
