@@ -40,6 +40,20 @@ async def start_bridge(settings: BridgeSettings, peer: OdooPeer) -> Running:
     return Running(peer, bridge, bus, stop, asyncio.create_task(bridge.run(stop)))
 
 
+@asynccontextmanager
+async def running_bridge(
+    settings: BridgeSettings, peer: OdooPeer, stop_peer: bool = False
+) -> AsyncIterator[Running]:
+    """The bridge to `peer`, halted at the end whatever the test did (and the peer stopped: `stop_peer`)."""
+    run = await start_bridge(settings, peer)
+    try:
+        yield run
+    finally:
+        await run.halt()
+        if stop_peer:
+            await peer.stop()
+
+
 @pytest.fixture
 async def odoo() -> AsyncIterator[OdooPeer]:
     peer = await OdooPeer().start()
