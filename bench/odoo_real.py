@@ -19,7 +19,6 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlparse
 
 import odoorpc
 
@@ -30,6 +29,7 @@ from services.odoo_bridge.config import BridgeSettings
 from services.odoo_bridge.events_map import EventsMap
 from services.odoo_bridge.keepalive import KeepAliveOpener
 from services.odoo_bridge.normalize import enrich
+from services.odoo_bridge.odoo import odoo_rpc
 
 from .common import private_redis, service
 
@@ -66,14 +66,7 @@ def _entry(pairs: Pairs, n: int = 0) -> Entry:
 
 
 def connect(settings: BridgeSettings) -> odoorpc.ODOO:
-    url = urlparse(settings.odoo_url)
-    client = odoorpc.ODOO(
-        url.hostname or "127.0.0.1",
-        protocol="jsonrpc+ssl" if url.scheme == "https" else "jsonrpc",
-        port=url.port or (443 if url.scheme == "https" else 80),
-        timeout=settings.odoo_timeout_s,
-        opener=KeepAliveOpener().opener,
-    )
+    client = odoo_rpc(settings.odoo_url, settings.odoo_timeout_s, KeepAliveOpener().opener)
     client.login(settings.odoo_db, settings.odoo_user, settings.odoo_password)
     return client
 

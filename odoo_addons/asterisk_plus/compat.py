@@ -4,8 +4,8 @@ Odoo 18 renamed the list view from `tree` to `list` and kept no alias: its `ir.u
 `ir.actions.act_window.view.view_mode` selections only know `list`, and an arch rooted at `<tree>` fails
 validation. Odoo 17 only knows `tree` for views (its web client already maps an action's `list` mode, but a
 `<list>` arch is refused). So the module's files are written for 18 (`<list>`, view_mode `list`) and, on 17
-only, models/ir_ui_view.py and models/ir_actions_act_window.py pass the module's own view and action values
-through the functions below as they load (install and upgrade alike).
+only, models/compat17_mixin.py passes the module's own view and action values through the functions below as
+they load (install and upgrade alike).
 
 Odoo 18's form views take the chatter as `<chatter/>`; Odoo 17's web client only knows the older
 `<div class="oe_chatter">` with its fields, so arch_for_17 writes that instead.
@@ -57,6 +57,20 @@ def action_values_for_17(values):
         values["view_mode"] = view_mode_for_17(values["view_mode"])
     return values
 
+
+def cron_values_for_17(values):
+    """The values of an `ir.cron` create/write: it runs for ever unless they say otherwise (17's `numbercall`
+    defaults to 1: a cron that runs once, then switches itself off; Odoo 18 has no such field)."""
+    return dict({"numbercall": -1}, **values)
+
+
+# The models whose records loaded from this module's files pass through these on Odoo 17
+# (models/compat17_mixin.py, inherited by each of them).
+VALUES_FOR_17 = {
+    "ir.ui.view": view_values_for_17,
+    "ir.actions.act_window": action_values_for_17,
+    "ir.cron": cron_values_for_17,
+}
 
 MODULE = "asterisk_plus"
 

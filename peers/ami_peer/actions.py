@@ -83,10 +83,17 @@ class Actions:
         session.send([("Response", "Success"), *aid, ("Version", "")])
         return True
 
-    async def _do_listcategories(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
+    def _conf_file(self, session: Session, frame: Pairs, aid: Pairs) -> str | None:
+        """The Filename the action names, or None once the error Asterisk gives for an unknown one is sent."""
         name = first(frame, "Filename")
         if name not in self.conf_files:
             session.send([("Response", "Error"), *aid, ("Message", "Config file not found")])
+            return None
+        return name
+
+    async def _do_listcategories(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
+        name = self._conf_file(session, frame, aid)
+        if name is None:
             return True
         categories = [(f"Category-{c:06d}", cat) for c, (cat, _) in enumerate(self.conf_files[name])]
         session.send([("Response", "Success"), *aid, *categories])
@@ -168,9 +175,8 @@ class Actions:
         return True
 
     async def _do_getconfig(self, session: Session, frame: Pairs, aid: Pairs) -> bool:
-        name = first(frame, "Filename")
-        if name not in self.conf_files:
-            session.send([("Response", "Error"), *aid, ("Message", "Config file not found")])
+        name = self._conf_file(session, frame, aid)
+        if name is None:
             return True
         out: Pairs = [("Response", "Success"), *aid]
         for c, (category, lines) in enumerate(self.conf_files[name]):

@@ -18,6 +18,17 @@ HEX64 = re.compile(r"^[0-9a-f]{64}$")
 STATUSES = {"ok", "empty", "truncated", "invalid", "unsupported"}
 
 
+def refusal(
+    reject: Callable[[dict[str, Any]], str | None], item: dict[str, Any], seen: bool
+) -> dict[str, str] | None:
+    """The result for an item Odoo does not take: one it has already (`seen`: duplicate), one `reject` names
+    an error for; None: the item is taken."""
+    if seen:
+        return {"status": "duplicate"}
+    error = reject(item)
+    return {"status": "error", "error": error} if error else None
+
+
 @dataclass
 class Recording:
     key: str
@@ -65,12 +76,9 @@ class RecordingStore:
         for item in items:
             key = str(item.get("@id") or "")
             self.summary_receipts[key] += 1
-            if key in self.recordings:
-                results.append({"status": "duplicate"})
-                continue
-            error = self.reject(item)
-            if error:
-                results.append({"status": "error", "error": error})
+            refused = refusal(self.reject, item, key in self.recordings)
+            if refused:
+                results.append(refused)
                 continue
             try:
                 recording = self._summary(key, item)

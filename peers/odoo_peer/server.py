@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from .developer import EXECUTE_MAP_ROW, REQUESTS, RULES, Developer
-from .recordings import RecordingStore
+from .recordings import RecordingStore, refusal
 
 log = logging.getLogger("odoo_peer")
 
@@ -258,12 +258,9 @@ class OdooPeer:
         results = []
         for item in items:
             key = (model, method, str(item.get("@id") or item.get("@entry")))
-            if key in self.seen:
-                results.append({"status": "duplicate"})
-                continue
-            error = self.reject(item)
-            if error:
-                results.append({"status": "error", "error": error})
+            refused = refusal(self.reject, item, key in self.seen)
+            if refused:
+                results.append(refused)
                 continue
             self.seen.add(key)
             self.received.append(Received(model, method, item, now, mono))

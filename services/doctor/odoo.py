@@ -7,11 +7,11 @@ import asyncio
 import urllib.error
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
 import odoorpc
 
 from services.odoo_bridge.config import DEFAULT_ODOO_PASSWORD
+from services.odoo_bridge.odoo import odoo_rpc
 
 from .config import DoctorSettings
 from .report import FAIL, OK, WARN, Check, skipped
@@ -30,13 +30,7 @@ class OdooFacts:
 
 
 def _login(settings: DoctorSettings) -> odoorpc.ODOO:
-    url = urlparse(settings.odoo_url)
-    odoo = odoorpc.ODOO(
-        url.hostname or "127.0.0.1",
-        protocol="jsonrpc+ssl" if url.scheme == "https" else "jsonrpc",
-        port=url.port or (443 if url.scheme == "https" else 80),
-        timeout=TIMEOUT_S,
-    )
+    odoo = odoo_rpc(settings.odoo_url, TIMEOUT_S)
     odoo.login(settings.odoo_db, settings.odoo_user, settings.odoo_password)
     return odoo
 

@@ -37,6 +37,20 @@ TRANSPORT_ERRORS = (
 TRANSIENT = ("SerializationFailure", "OperationalError", "LockNotAvailable", "TransactionRollbackError")
 
 
+def odoo_rpc(odoo_url: str, timeout: float, opener: Any = None) -> odoorpc.ODOO:
+    """An odoorpc client (not logged in yet) of the Odoo at this URL: http or https, on the URL's port or the
+    scheme's."""
+    url = urlparse(odoo_url)
+    https = url.scheme == "https"
+    return odoorpc.ODOO(
+        url.hostname or "127.0.0.1",
+        protocol="jsonrpc+ssl" if https else "jsonrpc",
+        port=url.port or (443 if https else 80),
+        timeout=timeout,
+        opener=opener,
+    )
+
+
 class OdooClient:
     def __init__(self, settings: BridgeSettings, log: Log, warned: set[str] | None = None) -> None:
         self.settings = settings
@@ -49,17 +63,8 @@ class OdooClient:
         self.warned = warned if warned is not None else set()
 
     def _connect(self) -> odoorpc.ODOO:
-        url = urlparse(self.settings.odoo_url)
-        protocol = "jsonrpc+ssl" if url.scheme == "https" else "jsonrpc"
-        port = url.port or (443 if url.scheme == "https" else 80)
         self._opener = KeepAliveOpener()
-        odoo = odoorpc.ODOO(
-            url.hostname or "127.0.0.1",
-            protocol=protocol,
-            port=port,
-            timeout=self.settings.odoo_timeout_s,
-            opener=self._opener.opener,
-        )
+        odoo = odoo_rpc(self.settings.odoo_url, self.settings.odoo_timeout_s, self._opener.opener)
         odoo.login(self.settings.odoo_db, self.settings.odoo_user, self.settings.odoo_password)
         self.version = odoo.version
         if self.settings.odoo_password == DEFAULT_ODOO_PASSWORD and "default password" not in self.warned:

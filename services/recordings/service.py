@@ -89,17 +89,21 @@ class Recordings:
             return
         await self.bus.redis.zrem(self.store.queue, path)  # sent or done already
 
+    async def _unreadable(self, state: FileState, now: float, log: Log, exc: OSError) -> bool:
+        """A file gone before it was sent is forgotten; one that cannot be read is tried again later."""
+        if isinstance(exc, FileNotFoundError):
+            log.info("the file is gone before it was sent: forgotten")
+            await self.store.forget(state.path)
+            return False
+        return await self._later(state, now, log, f"cannot read it: {exc}")
+
     async def _prepare(self, state: FileState, now: float, log: Log) -> bool:
         """Judge the file; encode it or make its report. False when there is nothing to send yet."""
         source = self.dir / state.path
         try:
             wav = await asyncio.to_thread(read_header, source)
-        except FileNotFoundError:
-            log.info("the file is gone before it was sent: forgotten")
-            await self.store.forget(state.path)
-            return False
         except OSError as exc:
-            return await self._later(state, now, log, f"cannot read it: {exc}")
+            return await self._unreadable(state, now, log, exc)
         s = self.settings
         decision = judge(
             wav, ended=state.ended, now=now, settle_s=s.recordings_settle_s, stale_s=s.recordings_stale_s
@@ -127,12 +131,8 @@ class Recordings:
                 state.key = await asyncio.to_thread(file_key, source, state.path)
                 state.chunks = state.size = 0
                 log.warning("reported, not encoded", status=state.status, reason=state.reason)
-        except FileNotFoundError:
-            log.info("the file is gone before it was sent: forgotten")
-            await self.store.forget(state.path)
-            return False
         except OSError as exc:
-            return await self._later(state, now, log, f"cannot read it: {exc}")
+            return await self._unreadable(state, now, log, exc)
         except Exception as exc:  # the encoder refused the audio: reported, never tried again
             state.status, state.reason, state.chunks, state.size = "invalid", f"encoder failed: {exc}", 0, 0
             state.key = await asyncio.to_thread(file_key, source, state.path)

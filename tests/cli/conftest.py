@@ -25,15 +25,20 @@ def pbx_env(redis_url: str, prefix: str) -> dict[str, str]:
     return env | {"REDIS_URL": redis_url, "PBX_PREFIX": prefix, "AGENT_SERVER": "asterisk1"}
 
 
-def run_pbx(redis_url: str, prefix: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`pbx <args>` in a process of its own, with this environment, from the repository's root."""
     return subprocess.run(
         [sys.executable, "-m", "services.cli", *args],
-        env=pbx_env(redis_url, prefix),
+        env=env,
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def run_pbx(redis_url: str, prefix: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(pbx_env(redis_url, prefix), *args)
 
 
 def start_pbx(redis_url: str, prefix: str, *args: str) -> subprocess.Popen[str]:

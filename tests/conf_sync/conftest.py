@@ -15,9 +15,8 @@ from peers.odoo_peer import OdooPeer
 from services.bus import Bus, keys
 from services.conf_sync.config import ConfSyncSettings
 from services.conf_sync.sync import ConfSync
-from tests.ami_gateway.conftest import gateway_settings, start_gateway, wait_logged_in
 from tests.bus.helpers import eventually
-from tests.odoo_bridge.conftest import bridge_settings, start_bridge
+from tests.odoo_bridge.conftest import running_agent
 
 
 @dataclass
@@ -62,18 +61,10 @@ async def stack(redis_url: str, prefix: str, tmp_path: Path) -> AsyncIterator[St
     root.mkdir()
     (root / "sip.conf").write_text("[general]\nfrom=asterisk\n")
     (root / "extensions.conf").write_text("[demo]\nexten => 100,1,Answer()\n")
-    ami = await AmiPeer().start()
-    odoo = await OdooPeer().start()
-    gateway = await start_gateway(gateway_settings(redis_url, prefix, ami.port), ami)
-    bridge = await start_bridge(bridge_settings(redis_url, prefix, odoo), odoo)
-    await wait_logged_in(ami)
-    bus = Bus(bridge.bus.settings)
-    yield Stack(ami, odoo, bus, root, redis_url, prefix, tmp_path)
-    await bridge.halt()
-    await gateway.halt()
-    await bus.close()
-    await ami.stop()
-    await odoo.stop()
+    async with running_agent(redis_url, prefix) as agent:
+        bus = Bus(agent.bus.settings)
+        yield Stack(agent.ami, agent.odoo, bus, root, redis_url, prefix, tmp_path)
+        await bus.close()
 
 
 async def _ready(sync: ConfSync) -> bool:

@@ -5,6 +5,7 @@ import json
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,12 @@ class RunningConsole(Halts):
             response = await client.get("/", params={"token": await self.token(**token_args)})
         assert response.status_code == 303, response.text
         return response.cookies[COOKIE]
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[tuple[Any, dict[str, Any]]]:
+        """The console page of a user who came from Odoo's button: its WebSocket, and the hello it got."""
+        async with self.ws(await self.session_cookie()) as ws:
+            yield ws, await receive(ws, "hello")
 
     def ws(self, cookie: str | None, origin: str | None = "", **headers: str) -> Any:
         """A WebSocket as the console's own page opens it (its Origin), or with the `origin` given."""

@@ -52,8 +52,7 @@ async def test_an_unknown_command_shows_asterisks_answer(
     make_console: ConsoleFactory, gateway: Running
 ) -> None:
     run = await make_console()
-    async with run.ws(await run.session_cookie()) as ws:
-        await receive(ws, "hello")
+    async with run.session() as (ws, _hello):
         answer = await command(ws, "no such thing")
     assert answer["ok"] is False
     assert "No such command" in answer["text"]
@@ -63,8 +62,7 @@ async def test_tab_completion_uses_asterisks_own_matches(
     make_console: ConsoleFactory, gateway: Running
 ) -> None:
     run = await make_console()
-    async with run.ws(await run.session_cookie()) as ws:
-        await receive(ws, "hello")
+    async with run.session() as (ws, _hello):
         await ws.send(json.dumps({"type": "complete", "id": 1, "line": "core sh"}))
         one = await receive(ws, "matches")
         await ws.send(json.dumps({"type": "complete", "id": 2, "line": "core show "}))
@@ -83,8 +81,7 @@ async def test_bad_input_gets_a_clear_message_and_reaches_nobody(
     make_console: ConsoleFactory, gateway: Running
 ) -> None:
     run = await make_console(console_max_command=50)
-    async with run.ws(await run.session_cookie()) as ws:
-        await receive(ws, "hello")
+    async with run.session() as (ws, _hello):
         replies = []
         for line in ["   ", "x" * 51, "core show version\r\nAction: Originate", "core\x07"]:
             await ws.send(json.dumps({"type": "command", "id": 1, "line": line}))
@@ -108,23 +105,20 @@ async def test_a_flood_of_commands_is_rate_limited_per_session(
     make_console: ConsoleFactory, gateway: Running
 ) -> None:
     run = await make_console(console_rate_per_s=0.01, console_rate_burst=3)
-    async with run.ws(await run.session_cookie()) as ws:
-        await receive(ws, "hello")
+    async with run.session() as (ws, _hello):
         answers = [await command(ws, "core show uptime", i) for i in range(3)]
         await ws.send(json.dumps({"type": "command", "id": 9, "line": "core show uptime"}))
         refused = await receive(ws, "error")
     assert all(a["ok"] for a in answers)
     assert refused["id"] == 9 and refused["text"].startswith("too many commands: wait")
     # Another session has its own allowance.
-    async with run.ws(await run.session_cookie()) as ws:
-        await receive(ws, "hello")
+    async with run.session() as (ws, _hello):
         assert (await command(ws, "core show uptime"))["ok"] is True
 
 
 async def test_without_a_gateway_the_page_says_asterisk_not_connected(make_console: ConsoleFactory) -> None:
     run = await make_console(console_command_timeout_s=2)
-    async with run.ws(await run.session_cookie()) as ws:
-        hello = await receive(ws, "hello")
+    async with run.session() as (ws, hello):
         answer = await command(ws, "core show version")
     assert hello["asterisk"]["connected"] is False
     assert answer["ok"] is False
@@ -135,8 +129,8 @@ async def test_when_asterisk_goes_away_the_page_is_told_and_commands_fail_fast(
     make_console: ConsoleFactory, gateway: Running
 ) -> None:
     run = await make_console()
-    async with run.ws(await run.session_cookie()) as ws:
-        assert (await receive(ws, "hello"))["asterisk"]["connected"] is True
+    async with run.session() as (ws, hello):
+        assert hello["asterisk"]["connected"] is True
         await gateway.peer.stop_listening()
         gateway.peer.drop_connections()
         status = await receive(ws, "status")
@@ -149,8 +143,7 @@ async def test_the_event_pane_streams_events_matching_its_filter(
     make_console: ConsoleFactory, gateway: Running
 ) -> None:
     run = await make_console()
-    async with run.ws(await run.session_cookie()) as ws:
-        await receive(ws, "hello")
+    async with run.session() as (ws, _hello):
         await ws.send(json.dumps({"type": "events", "on": True, "filter": "hangup"}))
         await asyncio.sleep(0.3)  # the pane reads from the stream's end on
         for name in ["Newchannel", "Hangup", "VarSet", "Hangup"]:

@@ -172,8 +172,7 @@ async def test_every_websocket_message_counts_against_the_rate_limit(
 ) -> None:
     """Event filters and junk, not only commands: past the burst, nothing is read, parsed or run."""
     run = await make_console(console_message_rate_per_s=0.01, console_message_burst=4)
-    async with run.ws(await run.session_cookie()) as ws:
-        await receive(ws, "hello")
+    async with run.session() as (ws, _hello):
         for _ in range(2):
             await ws.send(json.dumps({"type": "events", "on": False, "filter": "x"}))
         await ws.send("not json")
@@ -188,16 +187,14 @@ async def test_every_websocket_message_counts_against_the_rate_limit(
             await receive(ws, "error", timeout=0.5)
     assert await run.bus.redis.xlen(run.bus.key(keys.ACTIONS)) == 0
     # Another page has its own allowance.
-    async with run.ws(await run.session_cookie()) as ws:
-        await receive(ws, "hello")
+    async with run.session() as (ws, _hello):
         await ws.send(json.dumps({"type": "command", "id": 1, "line": "core show version"}))
         assert (await receive(ws, "output"))["ok"] is True
 
 
 async def test_an_oversized_websocket_message_closes_the_socket(make_console: ConsoleFactory) -> None:
     run = await make_console()
-    async with run.ws(await run.session_cookie()) as ws:
-        await receive(ws, "hello")
+    async with run.session() as (ws, _hello):
         await ws.send(json.dumps({"type": "command", "id": 1, "line": "x" * 100_000}))
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await receive(ws, "output")
@@ -214,5 +211,5 @@ async def test_healthz_never_tells_the_asterisk_version(
     assert response.json() == {"ready": True, "asterisk": {"connected": True}}
     assert "22.10" not in response.text
     # The console's own page, behind its session, still shows it.
-    async with run.ws(await run.session_cookie()) as ws:
-        assert (await receive(ws, "hello"))["asterisk"]["version"] == "22.10.1"
+    async with run.session() as (_ws, hello):
+        assert hello["asterisk"]["version"] == "22.10.1"

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from peers.ami_peer import AmiPeer
 from peers.local_redis import RedisServer, free_port
 from peers.odoo_peer import OdooPeer
 from services.doctor import FAIL, OK, SKIP, WARN, Check, exit_code
+from tests.cli.conftest import run_cli
 from tests.faults.harness import ROOT, Pipeline
 
 from .conftest import AMI_SECRET, AMI_USER, ODOO_PASSWORD
@@ -62,15 +61,7 @@ async def chain(
 
 async def pbx_doctor(pipe: Pipeline) -> tuple[int, list[str]]:
     env = pipe.env("doctor")
-    proc = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "services.cli", "doctor"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = await asyncio.to_thread(run_cli, env, "doctor")
     assert not proc.stderr.strip(), proc.stderr
     return proc.returncode, proc.stdout.splitlines()
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -39,6 +40,20 @@ async def start_bridge(settings: BridgeSettings, peer: OdooPeer) -> Running:
     return Running(peer, bridge, bus, stop, asyncio.create_task(bridge.run(stop)))
 
 
+@asynccontextmanager
+async def running_bridge(
+    settings: BridgeSettings, peer: OdooPeer, stop_peer: bool = False
+) -> AsyncIterator[Running]:
+    """The bridge to `peer`, halted at the end whatever the test did (and the peer stopped: `stop_peer`)."""
+    run = await start_bridge(settings, peer)
+    try:
+        yield run
+    finally:
+        await run.halt()
+        if stop_peer:
+            await peer.stop()
+
+
 @pytest.fixture
 async def odoo() -> AsyncIterator[OdooPeer]:
     peer = await OdooPeer().start()
@@ -65,9 +80,11 @@ class Agent:
         return self.bridge.bus
 
 
-@pytest.fixture
-async def agent(redis_url: str, prefix: str) -> AsyncIterator[Agent]:
-    ami = await AmiPeer(login_failure_delay=0.05).start()
+@asynccontextmanager
+async def running_agent(redis_url: str, prefix: str, ami_peer: AmiPeer | None = None) -> AsyncIterator[Agent]:
+    """The agent between an AMI peer (`ami_peer`, else a new one) and an Odoo peer: the gateway and the bridge
+    started, the gateway logged in; all halted and stopped at the end."""
+    ami = await (ami_peer or AmiPeer()).start()
     odoo = await OdooPeer().start()
     gateway = await start_gateway(gateway_settings(redis_url, prefix, ami.port), ami)
     bridge = await start_bridge(bridge_settings(redis_url, prefix, odoo), odoo)
@@ -77,6 +94,12 @@ async def agent(redis_url: str, prefix: str) -> AsyncIterator[Agent]:
     await bridge.halt()
     await ami.stop()
     await odoo.stop()
+
+
+@pytest.fixture
+async def agent(redis_url: str, prefix: str) -> AsyncIterator[Agent]:
+    async with running_agent(redis_url, prefix, AmiPeer(login_failure_delay=0.05)) as running:
+        yield running
 
 
 def call_of(item: dict, linked: dict[str, str]) -> str:

@@ -13,7 +13,7 @@ from tests.odoo_bridge.conftest import (
     Running,
     assert_delivered_once_in_call_order,
     bridge_settings,
-    start_bridge,
+    running_bridge,
 )
 
 MAPPED = {"Newchannel", "Newstate", "DialBegin", "DialEnd", "BridgeEnter", "Hangup", "Cdr"}
@@ -96,8 +96,7 @@ async def test_a_wrong_password_is_logged_once_then_works_when_fixed(
 ) -> None:
     caplog.set_level(logging.INFO)
     odoo.users["asterisk1"] = "changed-in-odoo"
-    run = await start_bridge(bridge_settings(redis_url, prefix, odoo), odoo)
-    try:
+    async with running_bridge(bridge_settings(redis_url, prefix, odoo), odoo) as run:
         await asyncio.sleep(1.5)
         refused = [r for r in caplog.records if r.getMessage() == "Odoo login refused"]
         assert len(refused) == 1 and "ODOO_PASSWORD" in refused[0].fields["hint"]  # type: ignore[attr-defined]
@@ -105,8 +104,6 @@ async def test_a_wrong_password_is_logged_once_then_works_when_fixed(
         await eventually(lambda: _connected(run))
         await publish_calls(run, copies=1)
         await eventually(lambda: _received(odoo, 10))
-    finally:
-        await run.halt()
 
 
 async def test_the_events_map_reloads_when_odoo_says_it_changed(running: Running) -> None:

@@ -9,7 +9,7 @@ import pytest
 from peers.odoo_peer import OdooPeer
 from services.bus import Requester, keys
 from tests.bus.helpers import eventually
-from tests.odoo_bridge.conftest import Running, bridge_settings, start_bridge
+from tests.odoo_bridge.conftest import Running, bridge_settings, running_bridge
 
 WARNING = "the system account still has the seed's default password"
 
@@ -35,8 +35,8 @@ async def test_the_seeds_password_is_warned_about_once_per_process(
     redis_url: str, prefix: str, odoo: OdooPeer, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    run = await start_bridge(bridge_settings(redis_url, prefix, odoo), odoo)  # ODOO_PASSWORD left default
-    try:
+    # ODOO_PASSWORD left default
+    async with running_bridge(bridge_settings(redis_url, prefix, odoo), odoo) as run:
         await eventually(lambda: _connected(run))
         [warning] = _warnings(caplog)
         assert warning.levelno == logging.WARNING
@@ -47,8 +47,6 @@ async def test_the_seeds_password_is_warned_about_once_per_process(
         await _round_trip(run)
         assert odoo.connections > logins
         assert len(_warnings(caplog)) == 1
-    finally:
-        await run.halt()
 
 
 async def test_a_changed_password_is_not_warned_about(
@@ -56,10 +54,9 @@ async def test_a_changed_password_is_not_warned_about(
 ) -> None:
     caplog.set_level(logging.INFO)
     odoo.users["asterisk1"] = "n0t-the-seed"
-    run = await start_bridge(bridge_settings(redis_url, prefix, odoo, odoo_password="n0t-the-seed"), odoo)
-    try:
+    async with running_bridge(
+        bridge_settings(redis_url, prefix, odoo, odoo_password="n0t-the-seed"), odoo
+    ) as run:
         await eventually(lambda: _connected(run))
         await _round_trip(run)
         assert _warnings(caplog) == []
-    finally:
-        await run.halt()

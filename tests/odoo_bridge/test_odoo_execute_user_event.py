@@ -11,7 +11,7 @@ from peers.odoo_peer import OdooPeer
 from peers.odoo_peer.developer import EXAMPLE, RULES
 from services.bus import Bus, encode, keys
 from tests.bus.helpers import eventually
-from tests.odoo_bridge.conftest import Agent, bridge_settings, start_bridge
+from tests.odoo_bridge.conftest import Agent, bridge_settings, running_bridge
 
 
 def user_event(model: str, method: str, args: str, uid: str = "1796175886.14") -> list[tuple[str, str]]:
@@ -94,8 +94,7 @@ async def test_many_user_events_go_to_odoo_in_one_batch(redis_url: str, prefix: 
         ],
     )
     await bus.close()
-    run = await start_bridge(settings, peer)
-    try:
+    async with running_bridge(settings, peer, stop_peer=True):
 
         async def all_in() -> bool:
             return len(peer.developer.executed) == 10
@@ -106,6 +105,3 @@ async def test_many_user_events_go_to_odoo_in_one_batch(redis_url: str, prefix: 
         ]
         # One call's events, all on the bus at the first read: one Odoo call.
         assert [c for c in peer.calls if c[1] == "on_execute_events"] == [(RULES, "on_execute_events", 10)]
-    finally:
-        await run.halt()
-        await peer.stop()

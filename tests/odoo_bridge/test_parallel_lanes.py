@@ -21,7 +21,7 @@ from tests.odoo_bridge.conftest import (
     assert_delivered_once_in_call_order,
     bridge_settings,
     call_of,
-    start_bridge,
+    running_bridge,
 )
 
 MAPPED = {m["event"] for m in DEFAULT_MAP}
@@ -52,10 +52,9 @@ async def test_disjoint_calls_overlap_in_odoo_and_each_call_keeps_its_order(
     redis_url: str, prefix: str
 ) -> None:
     odoo = await OdooPeer(latency=0.05).start()
-    run = await start_bridge(
-        bridge_settings(redis_url, prefix, odoo, odoo_concurrency=4, odoo_batch=50), odoo
-    )
-    try:
+    async with running_bridge(
+        bridge_settings(redis_url, prefix, odoo, odoo_concurrency=4, odoo_batch=50), odoo, stop_peer=True
+    ) as run:
 
         async def ready() -> bool:
             return (await run.bus.redis.hget(run.bus.key("status:odoo_bridge"), "ready")) == "1"
@@ -92,9 +91,6 @@ async def test_disjoint_calls_overlap_in_odoo_and_each_call_keeps_its_order(
         delivered = Counter((model, method) for model, method, _ in odoo.calls)
         timed = _rpcs_timed(run.bus.server) - timed_before
         assert +timed == delivered
-    finally:
-        await run.halt()
-        await odoo.stop()
 
 
 def _rpcs_timed(server: str) -> Counter[tuple[str, str]]:
@@ -113,10 +109,9 @@ def _rpcs_timed(server: str) -> Counter[tuple[str, str]]:
 
 async def test_concurrency_one_sends_one_batch_at_a_time(redis_url: str, prefix: str) -> None:
     odoo = await OdooPeer(latency=0.02).start()
-    run = await start_bridge(
-        bridge_settings(redis_url, prefix, odoo, odoo_concurrency=1, odoo_batch=20), odoo
-    )
-    try:
+    async with running_bridge(
+        bridge_settings(redis_url, prefix, odoo, odoo_concurrency=1, odoo_batch=20), odoo, stop_peer=True
+    ) as run:
         events = interleaved_calls(random.Random(5), rounds=2)
         fields = [encode(p, type="event", server="asterisk1", id=f"s:{n}") for n, p in enumerate(events)]
         await run.bus.publish_fields(keys.EVENTS, fields)
@@ -128,9 +123,6 @@ async def test_concurrency_one_sends_one_batch_at_a_time(redis_url: str, prefix:
         await eventually(all_there, timeout=60)
         assert [i["@id"] for i in odoo.items("asterisk_plus.call")] == [w["@id"] for w in wanted]
         assert odoo.max_in_flight == 1
-    finally:
-        await run.halt()
-        await odoo.stop()
 
 
 def entry(n: int, headers: dict[str, str]) -> Entry:

@@ -13,7 +13,7 @@ from peers.odoo_peer.server import OdooError
 from services.bus import Bus, encode, keys
 from tests.bus.helpers import eventually
 
-from .conftest import Running, bridge_settings, start_bridge
+from .conftest import Running, bridge_settings, running_bridge, start_bridge
 from .test_parallel_lanes import MAPPED, interleaved_calls
 
 CHUNK = 1000
@@ -111,10 +111,9 @@ async def test_recordings_and_events_share_the_pool_of_odoo_concurrency_sessions
     redis_url: str, prefix: str
 ) -> None:
     odoo = await OdooPeer(latency=0.03).start()
-    run = await start_bridge(
-        bridge_settings(redis_url, prefix, odoo, odoo_concurrency=2, odoo_batch=10), odoo
-    )
-    try:
+    async with running_bridge(
+        bridge_settings(redis_url, prefix, odoo, odoo_concurrency=2, odoo_batch=10), odoo, stop_peer=True
+    ) as run:
         events = interleaved_calls(random.Random(7), rounds=3)
         fields = [encode(p, type="event", server="asterisk1", id=f"s:{n}") for n, p in enumerate(events)]
         await run.bus.publish_fields(keys.EVENTS, fields)
@@ -132,6 +131,3 @@ async def test_recordings_and_events_share_the_pool_of_odoo_concurrency_sessions
         assert odoo.logins == 2
         assert odoo.max_in_flight == 2
         assert len(await verdicts(run.bus)) == len(keys_)
-    finally:
-        await run.halt()
-        await odoo.stop()

@@ -12,7 +12,7 @@ from peers.ami_peer.flows import answered_without_dial
 from peers.odoo_peer import OdooPeer
 from services.bus import encode, keys
 from tests.bus.helpers import eventually
-from tests.odoo_bridge.conftest import Running, bridge_settings, start_bridge
+from tests.odoo_bridge.conftest import Running, bridge_settings, running_bridge, start_bridge
 
 # Asterisk's clock runs in Brussels (UTC+1 in December): a call ends at 05:10:21 there, 04:10:21 UTC.
 START = datetime(2026, 12, 1, 5, 10, 18)
@@ -39,8 +39,7 @@ def warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 
 
 async def test_items_carry_the_events_own_time(redis_url: str, prefix: str, odoo: OdooPeer) -> None:
-    run = await start_bridge(bridge_settings(redis_url, prefix, odoo), odoo)
-    try:
+    async with running_bridge(bridge_settings(redis_url, prefix, odoo), odoo) as run:
         timed = encode(
             [("Event", "Newchannel"), ("Privilege", "call,all"), ("Timestamp", "1796098218.500000")],
             type="event",
@@ -51,8 +50,6 @@ async def test_items_carry_the_events_own_time(redis_url: str, prefix: str, odoo
         by_id = {i["@id"]: i for i in odoo.items()}
         assert by_id["s:tv"]["@time"] == "2026-12-01T04:10:18.500000Z"  # when Asterisk wrote it
         assert by_id["s:cdr1"]["@time"] == ARRIVED  # no time of its own: its arrival
-    finally:
-        await run.halt()
 
 
 async def test_a_wrong_timezone_is_said_once_per_offset(

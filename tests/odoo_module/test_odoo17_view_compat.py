@@ -87,6 +87,20 @@ def test_create_and_write_values_are_copied_with_the_translation() -> None:
     assert compat.action_values_for_17({"name": "a"}) == {"name": "a"}
 
 
+def test_a_cron_runs_for_ever_unless_its_values_say_otherwise() -> None:
+    assert compat.cron_values_for_17({"name": "c"}) == {"name": "c", "numbercall": -1}
+    assert compat.cron_values_for_17({"numbercall": 3}) == {"numbercall": 3}
+
+
+def test_each_model_that_inherits_the_17_mixin_has_its_translation() -> None:
+    inheriting = set()
+    for path in (MODULE / "models").glob("ir_*.py"):
+        text = path.read_text()
+        if '"asterisk_plus.compat17"' in text:
+            inheriting.add(text.split('_name = "', 1)[1].split('"', 1)[0])
+    assert inheriting == set(compat.VALUES_FOR_17) == {"ir.ui.view", "ir.actions.act_window", "ir.cron"}
+
+
 def test_every_list_view_of_the_module_converts_to_a_valid_tree_view() -> None:
     """What Odoo 17 gets from each of the module's view records: it parses, has `tree`s and no `list`."""
     seen = 0

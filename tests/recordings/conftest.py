@@ -18,9 +18,8 @@ from services.bus import Bus
 from services.recordings.config import RecordingsSettings
 from services.recordings.service import Recordings
 from services.recordings.state import FileState
-from tests.ami_gateway.conftest import gateway_settings, start_gateway, wait_logged_in
 from tests.bus.helpers import eventually
-from tests.odoo_bridge.conftest import Running, bridge_settings, start_bridge
+from tests.odoo_bridge.conftest import Running, running_agent
 
 ASTERISK_DIR = "/var/spool/asterisk/monitor"
 
@@ -122,19 +121,9 @@ async def _ready(service: Recordings) -> bool:
 async def stack(redis_url: str, prefix: str, tmp_path: Path) -> AsyncIterator[Stack]:
     monitor = tmp_path / "monitor"
     monitor.mkdir()
-    ami = await AmiPeer().start()
-    odoo = await OdooPeer().start()
-    gateway = await start_gateway(gateway_settings(redis_url, prefix, ami.port), ami)
-    bridge = await start_bridge(bridge_settings(redis_url, prefix, odoo), odoo)
-    await wait_logged_in(ami)
-    bus = Bus(bridge.bus.settings)
-    stack = Stack(ami, odoo, bus, monitor, redis_url, prefix, tmp_path, bridge)
-    yield stack
-    await stack.halt()
-    await bridge.halt()
-    gateway.stop.set()
-    await gateway.task
-    await gateway.bus.close()
-    await bus.close()
-    await ami.stop()
-    await odoo.stop()
+    async with running_agent(redis_url, prefix) as agent:
+        bus = Bus(agent.bus.settings)
+        stack = Stack(agent.ami, agent.odoo, bus, monitor, redis_url, prefix, tmp_path, agent.bridge)
+        yield stack
+        await stack.halt()
+        await bus.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,10 @@ from peers.redis_topology import ClusterTopology, cluster_available
 from services.bus import Bus, BusSettings, Consumer, Entry, Outcome, Status, keys, wait_for_redis
 from services.bus.health import check
 from tests.bus.helpers import eventually
+from tests.cli.conftest import run_cli
 
 pytestmark = pytest.mark.skipif(not cluster_available(), reason="redis-server and redis-cli not installed")
 
-ROOT = Path(__file__).resolve().parents[2]
 SERVERS = [f"pbx{i:02d}" for i in range(50)]
 EVENTS = 60  # per server; every 4th is a security event too
 BRIDGE_STREAMS = (keys.EVENTS, keys.TO_ODOO, keys.commands("odoo_bridge"))
@@ -139,14 +138,7 @@ async def test_the_cli_health_check_and_redis_cli_reach_a_servers_keys_on_the_cl
 
     env = {**os.environ, "REDIS_URL": cluster.url, "REDIS_CLUSTER": "yes", "PBX_PREFIX": prefix}
     env["AGENT_SERVER"] = server
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "services.cli", "streams"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    done = await asyncio.to_thread(run_cli, env, "streams")
     assert done.returncode == 0, done.stderr
     assert "events" in done.stdout and "length=3" in done.stdout
 

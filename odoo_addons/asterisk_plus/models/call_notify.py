@@ -62,6 +62,13 @@ class CallNotify(models.Model):
             card["label"] = f"{card['name']} ({self.caller})" if self.caller else card["name"]
         return card
 
+    def _card_partner(self, card):
+        """The caller's contact (sudo), for other modules' links on the card: the card's own partner, else the
+        call's."""
+        if card.get("model") == "res.partner":
+            return self.env["res.partner"].sudo().browse(card["id"])
+        return self.sudo().partner_id
+
     def _popup_payload(self, server, card, user, state):
         self.ensure_one()
         answered_by = self.answered_user_id.name or self.answered_member or self.answered_exten or ""

@@ -13,7 +13,7 @@ class Lookup(models.AbstractModel):
     @api.model
     def _lookup(self, number):
         """(model, id, partner id) of the record behind an E.164 number, or None. Cached per number; partner
-        writes that change a number, a name or a company clear it (res_partner.py); a new call does not, so
+        writes that change a number, a name or a company clear it (e164_mixin.py); a new call does not, so
         "the most recent call" is the one when the number was last looked up afresh."""
         return self._lookup_cached(number) if number else None
 

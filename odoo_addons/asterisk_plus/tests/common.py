@@ -1,6 +1,9 @@
 """Helpers shared by the module's tests."""
 
 import json
+import socket
+
+from odoo.tests import TransactionCase
 
 
 def last_bus_id(env):
@@ -31,3 +34,29 @@ def forget_existing_numbers(env):
     )
     env["res.partner"].invalidate_model(["phone_e164", "mobile_e164"])
     env.registry.clear_cache()
+
+
+def free_port():
+    """A local port nothing listens on (a Redis that is not there)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pbx_user(env, user, server, extension, phones, **settings):
+    """`user` made an Asterisk user of `server` at `extension`, with these phones (channel names, or values of
+    asterisk_plus.user.channel) and any other asterisk_plus.user values given."""
+    channels = [(0, 0, {"name": phone} if isinstance(phone, str) else phone) for phone in phones]
+    values = {"user_id": user.id, "extension": extension, "server_id": server.id, "channel_ids": channels}
+    env["asterisk_plus.user"].create(dict(values, **settings))
+    return user
+
+
+class ServerCase(TransactionCase):
+    """The module's demo server (asterisk1) and its system account, the one the bridge calls Odoo as."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = cls.env.ref("asterisk_plus.server_asterisk1")
+        cls.system = cls.env.ref("asterisk_plus.user_asterisk1")

@@ -47,6 +47,22 @@ class Flow:
         self.items.append(item)
         return item
 
+    def cdr(self, seconds, uniqueid, channel, times, *, dest="", called="", disposition="ANSWERED", **local):
+        """A Cdr; `times`: (start, answer or None, end) in seconds from T0, its `@utc`; `called`: an
+        inbound call's, with the trunk's caller as Source (and in E.164); `local`: the times as Asterisk wrote
+        them."""
+        start, answer, end = times
+        headers = {"UniqueID": uniqueid, "Channel": channel, "DestinationChannel": dest}
+        if called:
+            headers.update(Source=TRUNK_IN["CallerIDNum"], Destination=called)
+        billable = 0 if answer is None else int(end - answer)
+        headers.update(Disposition=disposition, BillableSeconds=str(billable), **local)
+        if called:
+            headers["e164"] = {"Source": TRUNK_IN["e164"]["CallerIDNum"]}
+        answered = "" if answer is None else cdr_time(answer)
+        headers["utc"] = {"StartTime": cdr_time(start), "AnswerTime": answered, "EndTime": cdr_time(end)}
+        return self.add(seconds, "Cdr", **headers)
+
 
 def chan(channel: str, uniqueid: str, linkedid: str, **extra) -> dict:
     return dict(Channel=channel, Uniqueid=uniqueid, Linkedid=linkedid, **extra)
@@ -63,22 +79,8 @@ def inbound_answered_without_dial() -> tuple[str, list, list]:
     f.add(0, "Newchannel", ChannelState="0", **leg)
     f.add(0.02, "Newstate", ChannelState="6", **leg)
     f.add(3.1, "Hangup", ChannelState="6", Cause="16", Cause_txt="Normal Clearing", **leg)
-    f.add(
-        3.1,
-        "Cdr",
-        UniqueID=key,
-        Channel="PJSIP/trunk-00000002",
-        DestinationChannel="",
-        Source="0470123456",
-        Destination="101",
-        Disposition="ANSWERED",
-        BillableSeconds="3",
-        StartTime=cdr_time(0),
-        AnswerTime=cdr_time(0),
-        EndTime=cdr_time(3),
-        e164={"Source": "+32470123456"},
-        utc={"StartTime": cdr_time(0), "AnswerTime": cdr_time(0), "EndTime": cdr_time(3)},
-    )
+    local = {"StartTime": cdr_time(0), "AnswerTime": cdr_time(0), "EndTime": cdr_time(3)}
+    f.cdr(3.1, key, "PJSIP/trunk-00000002", (0, 0, 3), called="101", **local)
     return key, [], f.items
 
 
@@ -118,31 +120,10 @@ def queue_answered() -> tuple[str, list, list]:
     f.add(0.12, "BridgeEnter", BridgeUniqueid="b-1", BridgeNumChannels="2", **one)
     f.add(3.2, "AgentComplete", TalkTime="3", **caller, **dest, **queue)
     f.add(3.2, "Hangup", ChannelState="6", Cause="16", Cause_txt="Normal Clearing", **two)
-    f.add(
-        3.21,
-        "Cdr",
-        UniqueID="1796100902.13",
-        Channel=member2,
-        DestinationChannel="",
-        Disposition="ANSWERED",
-        BillableSeconds="3",
-        utc={"StartTime": cdr_time(0), "AnswerTime": cdr_time(0), "EndTime": cdr_time(3)},
-    )
+    f.cdr(3.21, "1796100902.13", member2, (0, 0, 3))
     f.add(3.22, "Hangup", ChannelState="6", Cause="16", Cause_txt="Normal Clearing", **one)
     f.add(3.23, "Hangup", ChannelState="6", Cause="16", Cause_txt="Normal Clearing", **caller)
-    f.add(
-        3.24,
-        "Cdr",
-        UniqueID=key,
-        Channel="PJSIP/trunk-00000003",
-        DestinationChannel=member1,
-        Source="0470123456",
-        Destination="101",
-        Disposition="ANSWERED",
-        BillableSeconds="3",
-        e164={"Source": "+32470123456"},
-        utc={"StartTime": cdr_time(0), "AnswerTime": cdr_time(0), "EndTime": cdr_time(3)},
-    )
+    f.cdr(3.24, key, "PJSIP/trunk-00000003", (0, 0, 3), dest=member1, called="101")
     return key, [], f.items
 
 
@@ -166,16 +147,7 @@ def queue_abandoned() -> tuple[str, list, list]:
     f.add(12.0, "DialEnd", DialStatus="CANCEL", **caller, **dest)
     f.add(12.01, "Hangup", ChannelState="5", Cause="16", Cause_txt="Normal Clearing", **one)
     f.add(12.02, "Hangup", ChannelState="6", Cause="16", Cause_txt="Normal Clearing", **caller)
-    f.add(
-        12.03,
-        "Cdr",
-        UniqueID=key,
-        Channel="PJSIP/trunk-00000005",
-        DestinationChannel="",
-        Disposition="ANSWERED",
-        BillableSeconds="12",
-        utc={"StartTime": cdr_time(0), "AnswerTime": cdr_time(0), "EndTime": cdr_time(12)},
-    )
+    f.cdr(12.03, key, "PJSIP/trunk-00000005", (0, 0, 12))
     return key, [], f.items
 
 
@@ -197,16 +169,7 @@ def local_chain_originate() -> tuple[str, list, list]:
         0.04, "OriginateResponse", ActionID="x-1", Response="Success", Channel=one, Reason="4", Uniqueid=key
     )
     for n, (name, uid, seconds) in enumerate(((two, "1796098400.1", 3.0), (one, key, 3.1))):
-        f.add(
-            seconds,
-            "Cdr",
-            UniqueID=uid,
-            Channel=name,
-            DestinationChannel="",
-            Disposition="ANSWERED",
-            BillableSeconds="3",
-            utc={"StartTime": cdr_time(0), "AnswerTime": cdr_time(0), "EndTime": cdr_time(3)},
-        )
+        f.cdr(seconds, uid, name, (0, 0, 3))
         f.add(seconds + 0.01, "Hangup", ChannelState="6", Cause="16", **(leg2 if n == 0 else leg1))
     return key, [], f.items
 
@@ -326,19 +289,7 @@ def ring_group_answered() -> tuple[str, list, list]:
     f.add(1.03, "Newstate", ChannelState="6", **legs[1][0])
     f.add(1.03, "DialEnd", ChannelState="4", DialStatus="CANCEL", **trunk, **dest[0])
     f.add(1.03, "DialEnd", ChannelState="4", DialStatus="CANCEL", **trunk, **dest[2])
-    f.add(
-        1.04,
-        "Cdr",
-        UniqueID=legs[0][1]["Uniqueid"],
-        Channel=legs[0][1]["Channel"],
-        DestinationChannel="",
-        Source="0470123456",
-        Destination="201",
-        Disposition="ANSWERED",
-        BillableSeconds="0",
-        e164={"Source": "+32470123456"},
-        utc={"StartTime": cdr_time(0), "AnswerTime": cdr_time(1), "EndTime": cdr_time(1)},
-    )
+    f.cdr(1.04, legs[0][1]["Uniqueid"], legs[0][1]["Channel"], (0, 1, 1), called="201")
     elsewhere = {"Cause": "26", "Cause_txt": "Answered elsewhere"}
     f.add(1.04, "Hangup", ChannelState="0", **elsewhere, **legs[0][0])
     f.add(1.04, "Hangup", ChannelState="6", **elsewhere, **legs[0][1])
@@ -350,40 +301,13 @@ def ring_group_answered() -> tuple[str, list, list]:
     f.add(1.06, "BridgeEnter", BridgeUniqueid="b-rg", BridgeNumChannels="2", **trunk)
     normal = {"Cause": "16", "Cause_txt": "Normal Clearing"}
     f.add(3.05, "Hangup", ChannelState="6", **normal, **legs[1][1])
-    f.add(
-        3.05,
-        "Cdr",
-        UniqueID=legs[1][1]["Uniqueid"],
-        Channel=legs[1][1]["Channel"],
-        DestinationChannel="",
-        Source="0470123456",
-        Destination="201",
-        Disposition="ANSWERED",
-        BillableSeconds="2",
-        e164={"Source": "+32470123456"},
-        utc={"StartTime": cdr_time(0), "AnswerTime": cdr_time(1), "EndTime": cdr_time(3)},
-    )
+    f.cdr(3.05, legs[1][1]["Uniqueid"], legs[1][1]["Channel"], (0, 1, 3), called="201")
     f.add(3.06, "Hangup", ChannelState="6", **normal, **legs[1][0])
     f.add(3.06, "Hangup", ChannelState="6", **normal, **trunk)
     for n, disposition in ((0, "NO ANSWER"), (1, "ANSWERED"), (2, "NO ANSWER")):
-        answered = disposition == "ANSWERED"
-        f.add(
-            3.07,
-            "Cdr",
-            UniqueID=key,
-            Channel="PJSIP/trunk-00000000",
-            DestinationChannel=legs[n][0]["Channel"],
-            Source="0470123456",
-            Destination="410",
-            Disposition=disposition,
-            BillableSeconds="2" if answered else "0",
-            e164={"Source": "+32470123456"},
-            utc={
-                "StartTime": cdr_time(0),
-                "AnswerTime": cdr_time(1) if answered else "",
-                "EndTime": cdr_time(3 if answered else 1),
-            },
-        )
+        times = (0, 1, 3) if disposition == "ANSWERED" else (0, None, 1)
+        dest = legs[n][0]["Channel"]
+        f.cdr(3.07, key, "PJSIP/trunk-00000000", times, dest=dest, called="410", disposition=disposition)
     return key, [], f.items
 
 
@@ -438,18 +362,9 @@ def ring_group_missed() -> tuple[str, list, list]:
     f.add(3.03, "Hangup", ChannelState="4", **unknown, **legs[1][1])
     f.add(3.04, "Hangup", ChannelState="4", Cause="16", Cause_txt="Normal Clearing", **trunk)
     for one, _two in legs:
-        f.add(
-            3.05,
-            "Cdr",
-            UniqueID=key,
-            Channel="PJSIP/trunk-00000001",
-            DestinationChannel=one["Channel"],
-            Source="0470123456",
-            Destination="420",
-            Disposition="NO ANSWER",
-            BillableSeconds="0",
-            e164={"Source": "+32470123456"},
-            utc={"StartTime": cdr_time(0), "AnswerTime": "", "EndTime": cdr_time(3)},
+        dest = one["Channel"]
+        f.cdr(
+            3.05, key, "PJSIP/trunk-00000001", (0, None, 3), dest=dest, called="420", disposition="NO ANSWER"
         )
     return key, [], f.items
 

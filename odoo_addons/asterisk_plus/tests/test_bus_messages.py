@@ -2,7 +2,6 @@
 not answer and what its status hash tells. Against the machine's Redis (127.0.0.1:6379; skipped without it),
 under a prefix of the test's own."""
 
-import socket
 import threading
 import time
 import uuid
@@ -13,6 +12,7 @@ from odoo.tests import TransactionCase, tagged
 
 from .. import bus_client as bus
 from ..models import server as server_module
+from .common import free_port
 
 try:
     import redis
@@ -92,9 +92,7 @@ class TestBusMessages(TransactionCase):
         self.assertIn("It says: Odoo unreachable: connection refused", text)
 
     def test_an_unreachable_redis_is_said_with_the_url_to_check(self):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         self.server.redis_url = f"redis://127.0.0.1:{port}/0"
         text = self._message("actions")
         self.assertIn(f"Cannot reach the Agent's bus (Redis) at redis://127.0.0.1:{port}/0", text)
@@ -102,9 +100,7 @@ class TestBusMessages(TransactionCase):
 
     def test_the_message_never_shows_the_redis_password(self):
         """Any user who presses a button may read it; redis_url is for Asterisk administrators only."""
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         self.server.redis_url = f"redis://agent:s3cret-pass@127.0.0.1:{port}/0"
         text = self._message("actions")
         self.assertIn(f"redis://127.0.0.1:{port}/0", text)

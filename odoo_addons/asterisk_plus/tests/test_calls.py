@@ -14,17 +14,15 @@ from odoo.tools import mute_logger
 from .. import call_state
 from ..models.call_ingest import ConcurrentUpdate
 from . import flows
-from .common import forget_existing_numbers
+from .common import ServerCase, forget_existing_numbers
 
 INBOUND = ("inbound_answered_without_dial", "inbound_dial_unregistered", "queue_answered", "queue_abandoned")
 
 
-class CallCase(TransactionCase):
+class CallCase(ServerCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = cls.env.ref("asterisk_plus.server_asterisk1")
-        cls.system = cls.env.ref("asterisk_plus.user_asterisk1")
         cls.country = cls.env.ref("base.be")
 
     def setUp(self):

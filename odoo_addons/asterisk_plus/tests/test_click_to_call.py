@@ -18,27 +18,23 @@ class TestClickToCall(RedisCase):
         self.need_redis()
         self.partner = self.env["res.partner"].create({"name": "Customer", "phone": "+32 (2) 555-12.34"})
 
-    def agent(self, login, extension, phones, **settings):
-        user = self._user(login, "asterisk_plus.group_user").user
-        self.env["asterisk_plus.user"].create(
-            dict(
-                {
-                    "user_id": user.id,
-                    "extension": extension,
-                    "server_id": self.server.id,
-                    "channel_ids": [(0, 0, phone) for phone in phones],
-                },
-                **settings,
-            )
-        )
-        return user
-
     def call_from(self, user, **kwargs):
         self.partner.with_user(user).action_asterisk_call(**kwargs)
-        return self.env["asterisk_plus.call"].search([("user_id", "=", user.id)], order="id desc", limit=1)
+        return self.last_call(user)
 
     def requests(self, call):
         return [r["req"] for r in json.loads(call.facts)["@originate"]["reqs"]]
+
+    def originate_reply(self, req, user, status, **fields):
+        """Asterisk's answer to the Originate `req` of `user`, as the gateway passes it on."""
+        reply = {
+            "@type": "reply",
+            "@id": req,
+            "@uid": str(user.id),
+            "@status": status,
+            "@request_type": "action",
+        }
+        return dict(reply, **{"@at": flows.at(0)}, **fields)
 
     def notes_for(self, user, since):
         return notifications(self.env, user, since, "simple_notification")
@@ -119,14 +115,9 @@ class TestClickToCall(RedisCase):
         call = self.call_from(user)
         [req] = self.requests(call)
         since = self.last_bus_id()
-        reply = {
-            "@type": "reply",
-            "@id": req,
-            "@uid": str(user.id),
-            "@status": "ok",
-            "@request_type": "action",
-        }
-        reply.update({"@at": flows.at(0), "Response": "Success", "Message": "Originate successfully queued"})
+        reply = self.originate_reply(
+            req, user, "ok", Response="Success", Message="Originate successfully queued"
+        )
         other = {"@type": "reply", "@id": "x", "@uid": str(user.id), "@status": "ok", "Message": "Pong"}
         results = self.env(user=self.system)["asterisk_plus.server"].bridge_on_replies(
             "asterisk1", [reply, other]
@@ -143,14 +134,8 @@ class TestClickToCall(RedisCase):
         call = self.call_from(user)
         [req] = self.requests(call)
         since = self.last_bus_id()
-        reply = {
-            "@type": "reply",
-            "@id": req,
-            "@uid": str(user.id),
-            "@status": "error",
-            "@request_type": "action",
-        }
-        reply.update({"@at": flows.at(0), "@error": "Extension does not exist.", "Response": "Error"})
+        error = {"@error": "Extension does not exist."}
+        reply = self.originate_reply(req, user, "error", Response="Error", **error)
         self.env(user=self.system)["asterisk_plus.server"].bridge_on_replies("asterisk1", [reply])
         self.assertEqual(call.status, "failed")
         self.assertEqual(
@@ -176,14 +161,7 @@ class TestClickToCall(RedisCase):
         [note] = [n for n in self.notes_for(user, since) if n["type"] == "danger"]
         self.assertEqual(note["message"], reason)
         # Asterisk's "queued" may come after its OriginateResponse: the user hears no "rings" then.
-        reply = {
-            "@type": "reply",
-            "@id": req,
-            "@uid": str(user.id),
-            "@status": "ok",
-            "@request_type": "action",
-        }
-        reply.update({"@at": flows.at(0), "Message": "Originate successfully queued"})
+        reply = self.originate_reply(req, user, "ok", Message="Originate successfully queued")
         since = self.last_bus_id()
         results = self.env(user=self.system)["asterisk_plus.server"].bridge_on_replies("asterisk1", [reply])
         self.assertEqual((results, self.notes_for(user, since)), ([{"status": "ok"}], []))

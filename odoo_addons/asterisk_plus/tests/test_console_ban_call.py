@@ -6,12 +6,13 @@ command is only queued on `cr.postcommit` while the transaction runs, and reache
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
+
+from .common import ServerCase, free_port, pbx_user
 
 try:
     import redis
@@ -19,22 +20,14 @@ except ImportError:
     redis = None
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RedisCase(TransactionCase):
+class RedisCase(ServerCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = cls.env.ref("asterisk_plus.server_asterisk1")
-        cls.system = cls.env.ref("asterisk_plus.user_asterisk1")
         cls.redis = None
         binary = shutil.which("redis-server")
         if binary and redis is not None:
-            port = _free_port()
+            port = free_port()
             process = subprocess.Popen(
                 [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
                 stdout=subprocess.DEVNULL,
@@ -78,6 +71,17 @@ class RedisCase(TransactionCase):
                 {"name": login, "login": login, "groups_id": [(6, 0, [self.env.ref(group).id])]}
             )
         return self.env(user=self._users[login])
+
+    def agent(self, login, extension, phones, *groups, **settings):
+        """An Asterisk user (of these groups too) at `extension` with these phones (see common.pbx_user)."""
+        user = self._user(login, "asterisk_plus.group_user").user
+        if groups:
+            user.groups_id = [(4, self.env.ref(group).id) for group in groups]
+        return pbx_user(self.env, user, self.server, extension, phones, **settings)
+
+    def last_call(self, user):
+        """The user's newest call."""
+        return self.env["asterisk_plus.call"].search([("user_id", "=", user.id)], order="id desc", limit=1)
 
     def admin(self):
         return self._user("pbxadmin", "asterisk_plus.group_admin")

@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from . import flows
+from .agent_case import AgentCase
 from .common import last_bus_id, notifications
 from .test_calls import CallCase
 
@@ -22,31 +23,11 @@ def split(items, *events):
 
 
 @tagged("post_install", "-at_install")
-class TestIncomingCallPopup(CallCase):
+class TestIncomingCallPopup(AgentCase):
     def setUp(self):
         super().setUp()
         self.env.registry.clear_cache()
-        self.acme = self.env["res.partner"].create({"name": "Acme", "is_company": True})
-        self.jane = self.env["res.partner"].create(
-            {
-                "name": "Jane Doe",
-                "parent_id": self.acme.id,
-                "mobile": "0470 12 34 56",
-                "country_id": self.country.id,
-            }
-        )
-
-    def agent(self, login, extension, *phones, server=None):
-        user = self.user(login)
-        self.env["asterisk_plus.user"].create(
-            {
-                "user_id": user.id,
-                "extension": extension,
-                "server_id": (server or self.server).id,
-                "channel_ids": [(0, 0, {"name": phone}) for phone in phones],
-            }
-        )
-        return user
+        self.known_caller()
 
     def popups(self, user, since):
         return notifications(self.env, user, since, POPUP)

@@ -1,7 +1,6 @@
 """What the server form shows is readable: the gateway's last event and the phonebook's rebuild as date-times
 (from the strings the agent writes), and Publish the phonebook on an unreachable bus says so in words."""
 
-import socket
 import time
 from datetime import datetime
 
@@ -11,6 +10,7 @@ from odoo.tools.translate import code_translations
 
 from .. import bus_client as bus
 from ..compat import translator
+from .common import free_port
 from .test_console_ban_call import RedisCase
 
 
@@ -47,9 +47,7 @@ class TestServerFormDates(RedisCase):
         self.assertFalse(self.server.phonebook_bus_error)
 
     def test_publish_the_phonebook_on_an_unreachable_bus_says_so(self):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         self.server.write({"redis_url": f"redis://127.0.0.1:{port}/0", "phonebook_enabled": True})
         with self.assertRaises(UserError) as caught:
             self.server.with_env(self.admin()).action_phonebook_rebuild()

@@ -1,19 +1,14 @@
 """Calls linked to leads: the lead the caller's number stands for (lookup.py), or the lead a click-to-call
-came from; each ended call linked to a lead leaves one line on the lead's chatter; the incoming call pop-up
-offers the caller's open opportunity; a missed call from an unknown number may make a lead."""
+came from; each ended call linked to a lead leaves one line on the lead's chatter (these two through
+asterisk_plus's call_record_link.py); the incoming call pop-up offers the caller's open opportunity; a missed
+call from an unknown number may make a lead."""
 
-import logging
-
-from markupsafe import Markup
 from odoo import _, api, fields, models
-from odoo.addons.asterisk_plus.models.call_outcome import ENDED
 from odoo.tools import str2bool
 
 from .. import crm_rules
 from .lookup import OPEN
 from .res_config_settings import MISSED_PARAM, TEAM_PARAM
-
-_logger = logging.getLogger(__name__)
 
 
 class Call(models.Model):
@@ -22,20 +17,8 @@ class Call(models.Model):
     lead_id = fields.Many2one("crm.lead", string="Lead / Opportunity", index=True, ondelete="set null")
     lead_logged = fields.Boolean(help="The call was written on the lead's chatter")
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:  # a click-to-call from a lead
-            if vals.get("res_model") == "crm.lead" and vals.get("res_id") and not vals.get("lead_id"):
-                vals["lead_id"] = vals["res_id"]
-        calls = super().create(vals_list)
-        calls._log_on_leads()
-        return calls
-
-    def write(self, vals):
-        result = super().write(vals)
-        if ("lead_id" in vals or "status" in vals) and "lead_logged" not in vals:
-            self._log_on_leads()
-        return result
+    def _record_links(self):
+        return [*super()._record_links(), ("crm.lead", "lead_id", "lead_logged")]
 
     def _values(self, server, b, people, partners):
         """The journal's values, and the lead of the other party's number while the call has none."""
@@ -49,22 +32,6 @@ class Call(models.Model):
             if lead:
                 values["lead_id"] = lead.id
         return values
-
-    def _log_on_leads(self):
-        """One chatter line per ended call on its lead, once."""
-        todo = self.sudo().filtered(lambda c: c.lead_id and c.status in ENDED and not c.lead_logged)
-        if not todo:
-            return
-        todo.write({"lead_logged": True})
-        lines = {}
-        for call in todo:
-            lines.setdefault(call.lead_id.id, []).append(call._chatter_line())
-        leads = self.env["crm.lead"].sudo().browse(list(lines))
-        try:
-            with self.env.cr.savepoint():
-                leads._message_log_batch({lead: Markup("").join(body) for lead, body in lines.items()})
-        except Exception:  # noqa: BLE001 - the call is stored; a chatter note is not worth losing it
-            _logger.exception("could not write calls on the leads' chatter")
 
     def action_open_lead(self):
         self.ensure_one()
@@ -100,9 +67,7 @@ class Call(models.Model):
         lead = self.sudo().lead_id or self.env["asterisk_plus.lookup"]._lead_for_number(self.caller)
         if lead and lead.active and not lead.stage_id.is_won:
             return lead
-        partner = self.sudo().partner_id
-        if card.get("model") == "res.partner":
-            partner = self.env["res.partner"].sudo().browse(card["id"])
+        partner = self._card_partner(card)
         if not partner:
             return leads
         domain = [("partner_id", "child_of", partner.commercial_partner_id.id), ("type", "=", "opportunity")]

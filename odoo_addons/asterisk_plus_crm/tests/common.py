@@ -2,7 +2,7 @@
 
 import copy
 
-from odoo.addons.asterisk_plus.tests.test_calls import CallCase
+from odoo.addons.asterisk_plus.tests.agent_case import AgentCase
 
 NUMBER = "+32470123456"  # the caller of asterisk_plus's flows
 LOCAL = "0470123456"
@@ -29,7 +29,7 @@ def renumber(items, number, local, tag):
     return out
 
 
-class CrmCallCase(CallCase):
+class CrmCallCase(AgentCase):
     def setUp(self):
         super().setUp()
         # A database in use may hold leads with the flows' numbers: left out for the test (rolled back).
@@ -51,14 +51,4 @@ class CrmCallCase(CallCase):
         return self.env["res.partner"].create(dict({"name": name, "country_id": self.country.id}, **values))
 
     def agent(self, login, extension, *phones, sales="sales_team.group_sale_salesman_all_leads"):
-        user = self.user(login)
-        user.groups_id = [(4, self.env.ref(sales).id)]
-        self.env["asterisk_plus.user"].create(
-            {
-                "user_id": user.id,
-                "extension": extension,
-                "server_id": self.server.id,
-                "channel_ids": [(0, 0, {"name": phone}) for phone in phones],
-            }
-        )
-        return user
+        return super().agent(login, extension, *phones, groups=[sales])

@@ -13,16 +13,8 @@ class TestClickToCallFromALead(RedisCase):
     def setUp(self):
         super().setUp()
         self.need_redis()
-        self.user = self._user("seller102", "asterisk_plus.group_user").user
-        self.user.groups_id = [(4, self.env.ref("sales_team.group_sale_salesman_all_leads").id)]
-        self.env["asterisk_plus.user"].create(
-            {
-                "user_id": self.user.id,
-                "extension": "102",
-                "server_id": self.server.id,
-                "channel_ids": [(0, 0, {"name": "PJSIP/102"})],
-            }
-        )
+        sales = "sales_team.group_sale_salesman_all_leads"
+        self.user = self.agent("seller102", "102", ["PJSIP/102"], sales)
         self.acme = self.env["res.partner"].create({"name": "Acme", "is_company": True})
         self.deal = self.env["crm.lead"].create(
             {
@@ -34,14 +26,9 @@ class TestClickToCallFromALead(RedisCase):
             }
         )
 
-    def last_call(self):
-        return self.env["asterisk_plus.call"].search(
-            [("user_id", "=", self.user.id)], order="id desc", limit=1
-        )
-
     def test_the_call_button_dials_the_leads_mobile_and_links_the_call(self):
         self.deal.with_user(self.user).action_asterisk_call()
-        call = self.last_call()
+        call = self.last_call(self.user)
         self.assertEqual(self.entries("actions"), [])  # nothing before the commit
         self.commit_hooks()
         [entry] = self.entries("actions")
@@ -61,7 +48,7 @@ class TestClickToCallFromALead(RedisCase):
         self.env["asterisk_plus.call"].with_user(self.user).originate(
             self.deal.phone, res_model="crm.lead", res_id=self.deal.id
         )
-        call = self.last_call()
+        call = self.last_call(self.user)
         self.assertEqual((call.lead_id, call.partner_id, call.called), (self.deal, self.acme, "+3225551234"))
 
     def test_a_lead_without_a_number_says_so(self):

@@ -9,13 +9,6 @@ from .common import CrmCallCase, renumber
 
 @tagged("post_install", "-at_install")
 class TestPopupOpportunity(CrmCallCase):
-    def ringing_popup(self, agent):
-        since = last_bus_id(self.env)
-        self.deliver(flows.queue_answered()[2][:6])  # up to AgentCalled: the agent's phone rings
-        [popup] = notifications(self.env, agent, since, "asterisk_plus.call")
-        self.assertEqual(popup["state"], "ringing")
-        return popup
-
     def test_a_known_contact_pops_up_with_the_open_opportunity_of_its_company(self):
         agent = self.agent("agent100", "100", "Local/100@demo")
         acme = self.partner("Acme", is_company=True)

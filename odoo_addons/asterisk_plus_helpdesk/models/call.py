@@ -1,16 +1,10 @@
 """Calls linked to helpdesk tickets: a ticket made from a call (a button on the call form), a click-to-call
-from a ticket; each ended call linked to a ticket leaves one line on the ticket's chatter; the incoming call
-pop-up offers the caller's open tickets."""
+from a ticket; each ended call linked to a ticket leaves one line on the ticket's chatter (asterisk_plus's
+call_record_link.py does both); the incoming call pop-up offers the caller's open tickets."""
 
-import logging
-
-from markupsafe import Markup
-from odoo import _, api, fields, models
-from odoo.addons.asterisk_plus.models.call_outcome import ENDED
+from odoo import _, fields, models
 
 from .. import helpdesk_rules
-
-_logger = logging.getLogger(__name__)
 
 
 class Call(models.Model):
@@ -19,40 +13,8 @@ class Call(models.Model):
     ticket_id = fields.Many2one("helpdesk.ticket", string="Ticket", index=True, ondelete="set null")
     ticket_logged = fields.Boolean(help="The call was written on the ticket's chatter")
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:  # a click-to-call from a ticket
-            if (
-                vals.get("res_model") == "helpdesk.ticket"
-                and vals.get("res_id")
-                and not vals.get("ticket_id")
-            ):
-                vals["ticket_id"] = vals["res_id"]
-        calls = super().create(vals_list)
-        calls._log_on_tickets()
-        return calls
-
-    def write(self, vals):
-        result = super().write(vals)
-        if ("ticket_id" in vals or "status" in vals) and "ticket_logged" not in vals:
-            self._log_on_tickets()
-        return result
-
-    def _log_on_tickets(self):
-        """One chatter line per ended call on its ticket, once."""
-        todo = self.sudo().filtered(lambda c: c.ticket_id and c.status in ENDED and not c.ticket_logged)
-        if not todo:
-            return
-        todo.write({"ticket_logged": True})
-        lines = {}
-        for call in todo:
-            lines.setdefault(call.ticket_id.id, []).append(call._chatter_line())
-        tickets = self.env["helpdesk.ticket"].sudo().browse(list(lines))
-        try:
-            with self.env.cr.savepoint():
-                tickets._message_log_batch({ticket: Markup("").join(body) for ticket, body in lines.items()})
-        except Exception:  # noqa: BLE001 - the call is stored; a chatter note is not worth losing it
-            _logger.exception("could not write calls on the tickets' chatter")
+    def _record_links(self):
+        return [*super()._record_links(), ("helpdesk.ticket", "ticket_id", "ticket_logged")]
 
     # -- buttons of the call form -----------------------------------------------------------------------
 
@@ -106,9 +68,7 @@ class Call(models.Model):
         card = super()._caller_card(server)
         if self.direction != "in":
             return card
-        partner = self.sudo().partner_id
-        if card.get("model") == "res.partner":
-            partner = self.env["res.partner"].sudo().browse(card["id"])
+        partner = self._card_partner(card)
         if not partner:
             return card
         links = [

@@ -13,16 +13,7 @@ class TestClickToCallFromATicket(RedisCase):
     def setUp(self):
         super().setUp()
         self.need_redis()
-        self.user = self._user("support102", "asterisk_plus.group_user").user
-        self.user.groups_id = [(4, self.env.ref("helpdesk_mgmt.group_helpdesk_user").id)]
-        self.env["asterisk_plus.user"].create(
-            {
-                "user_id": self.user.id,
-                "extension": "102",
-                "server_id": self.server.id,
-                "channel_ids": [(0, 0, {"name": "PJSIP/102"})],
-            }
-        )
+        self.user = self.agent("support102", "102", ["PJSIP/102"], "helpdesk_mgmt.group_helpdesk_user")
         self.jane = self.env["res.partner"].create({"name": "Jane Doe", "phone": "+32 2 555 12 34"})
         self.ticket = self.env["helpdesk.ticket"].create(
             {"name": "Printer", "description": "<p>x</p>", "partner_id": self.jane.id}
@@ -30,9 +21,7 @@ class TestClickToCallFromATicket(RedisCase):
 
     def test_the_call_button_dials_the_tickets_contact_and_links_the_call(self):
         self.ticket.with_user(self.user).action_asterisk_call()
-        call = self.env["asterisk_plus.call"].search(
-            [("user_id", "=", self.user.id)], order="id desc", limit=1
-        )
+        call = self.last_call(self.user)
         self.commit_hooks()
         [entry] = self.entries("actions")
         [req] = [r["req"] for r in json.loads(call.facts)["@originate"]["reqs"]]

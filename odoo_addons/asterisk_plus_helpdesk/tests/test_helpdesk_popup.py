@@ -1,8 +1,6 @@
 """The incoming call pop-up offers the caller's open tickets (its company's, the newest three), in a real
 Odoo with a real queue call."""
 
-from odoo.addons.asterisk_plus.tests import flows
-from odoo.addons.asterisk_plus.tests.common import last_bus_id, notifications
 from odoo.tests import tagged
 
 from .common import HelpdeskCallCase
@@ -10,13 +8,6 @@ from .common import HelpdeskCallCase
 
 @tagged("post_install", "-at_install")
 class TestPopupTickets(HelpdeskCallCase):
-    def ringing_popup(self, agent):
-        since = last_bus_id(self.env)
-        self.deliver(flows.queue_answered()[2][:6])  # up to AgentCalled: the agent's phone rings
-        [popup] = notifications(self.env, agent, since, "asterisk_plus.call")
-        self.assertEqual(popup["state"], "ringing")
-        return popup
-
     def test_the_pop_up_offers_the_newest_open_tickets_of_the_callers_company(self):
         agent = self.agent("agent100", "100", "Local/100@demo")
         colleague = self.env["res.partner"].create({"name": "John", "parent_id": self.acme.id})

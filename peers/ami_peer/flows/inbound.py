@@ -21,6 +21,7 @@ from .parts import (
     hangup,
     newexten,
     soft_hangup,
+    trunk_answered,
     trunk_leg,
     varset,
     with_fields,
@@ -45,15 +46,7 @@ def answered_without_dial(
     events.append(device("PJSIP/trunk", "INUSE"))
     leg.priority = 4
     events.append(soft_hangup(leg))
-    record = cdr(
-        flow,
-        leg,
-        source=caller,
-        destination=exten,
-        context="from-trunk",
-        callerid=f'"Customer" <{caller}>',
-        last_app="Hangup",
-    )
+    record = cdr(flow, leg, last_app="Hangup")
     events += [record, hangup(leg)] if cdr_first else [hangup(leg), record]
     events.append(device("PJSIP/trunk", "UNAVAILABLE"))  # a trunk matched by address has no contact
     return events
@@ -122,8 +115,7 @@ def queue_call(
         )
 
     agent = ("Privilege", "agent,all")
-    events = [e("Newchannel", c.snapshot()), varset(c, "__FROM_TRUNK", "1"), newexten(c, "Answer")]
-    events += [e("Newstate", c.up().snapshot()), device("PJSIP/trunk", "INUSE")]
+    events = trunk_answered(c, "__FROM_TRUNK")
     c.priority = 2
     events.append(newexten(c, "Queue", queue))
     for variable, value in (
@@ -232,25 +224,12 @@ def queue_call(
     events.append(soft_hangup(c))
     for variable in ("DIALEDTIME", "ANSWEREDTIME", "RINGTIME", "PROGRESSTIME"):
         events.append(varset(c, variable, str(talk_s) if variable != "RINGTIME" else "0"))
-    callerid = f'"Customer" <{caller}>'
-    events.append(
-        cdr(flow, two, source=caller, destination=mexten, context=mctx, callerid=callerid, last_app="Hangup")
-    )
+    events.append(cdr(flow, two, last_app="Hangup"))
     events += [varset(one, "MACRO_DEPTH", "0"), device(f"Local/{member}", "NOT_INUSE"), hangup(one)]
     events += [member_status("1", "0"), device("PJSIP/trunk", "NOT_INUSE"), hangup(c)]
     events.append(device(f"Queue:{queue}_avail", "NOT_INUSE"))
+    queue_data = f"{queue},,,,30"
     events.append(
-        cdr(
-            flow,
-            c,
-            source=caller,
-            destination=exten,
-            context="from-trunk",
-            callerid=callerid,
-            last_app="Queue",
-            last_data=f"{queue},,,,30",
-            dest_channel=one.channel,
-            talk_s=talk_s,
-        )
+        cdr(flow, c, last_app="Queue", last_data=queue_data, dest_channel=one.channel, talk_s=talk_s)
     )
     return events

@@ -5,7 +5,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .parts import RING, RINGING, Flow, Leg, Pairs, cdr, device, event, hangup, newexten, soft_hangup
+from .parts import (
+    RING,
+    RINGING,
+    Flow,
+    Leg,
+    Pairs,
+    cdr,
+    device,
+    event,
+    hangup,
+    newexten,
+    originate_response,
+    soft_hangup,
+)
 
 
 def originate_failure(
@@ -27,19 +40,9 @@ def originate_failure(
     8 congestion. An Originate of an application (a supervisor's ChanSpy) names it instead of the extension.
     """
     target = [("Application", application), ("Data", data)] if application else []
-    return [
-        event(
-            "OriginateResponse",
-            ("ActionID", action_id),
-            ("Response", "Failure"),
-            ("Channel", channel),
-            *(target or [("Context", context), ("Exten", exten)]),
-            ("Reason", reason),
-            ("Uniqueid", channel_id or "<unknown>"),  # the Originate's ChannelId when it gave one
-            ("CallerIDNum", cid_num),
-            ("CallerIDName", cid_name),
-        )
-    ]
+    target = target or [("Context", context), ("Exten", exten)]
+    uid = channel_id or "<unknown>"  # the Originate's ChannelId when it gave one
+    return [originate_response(action_id, "Failure", channel, target, reason, uid, (cid_num, cid_name))]
 
 
 def local_chain(
@@ -89,40 +92,17 @@ def local_chain(
     events += [event("Newstate", two.up().snapshot()), event("Newstate", one.up().snapshot())]
     events.append(event("DialEnd", one.snapshot("Dest"), ("DialStatus", "ANSWER")))
     events.append(device(f"Local/{local}", "INUSE"))
+    target = [("Context", context), ("Exten", exten)]
     events.append(
-        event(
-            "OriginateResponse",
-            ("ActionID", action_id),
-            ("Response", "Success"),
-            ("Channel", one.channel),
-            ("Context", context),
-            ("Exten", exten),
-            ("Reason", "4"),
-            ("Uniqueid", one.uniqueid),
-            ("CallerIDNum", cid_num),
-            ("CallerIDName", cid_name),
-        )
+        originate_response(action_id, "Success", one.channel, target, "4", one.uniqueid, (cid_num, cid_name))
     )
     events.append(device(f"Local/{local}", "NOT_INUSE"))
     one.context, one.exten, one.priority = context, exten, 4
     two.priority = 3
-    callerid = f'"{cid_name}" <{cid_num}>'
-    events.append(
-        cdr(
-            flow,
-            one,
-            source=cid_num,
-            destination=exten,
-            context=context,
-            callerid=callerid,
-            last_app="Hangup",
-        )
-    )
+    events.append(cdr(flow, one, last_app="Hangup"))
     events += [soft_hangup(one), event("HangupRequest", one.snapshot(), ("Cause", "16")), hangup(one)]
     events.append(soft_hangup(two))
-    events.append(
-        cdr(flow, two, source=cid_num, destination=lexten, context=lctx, callerid=callerid, last_app="Hangup")
-    )
+    events.append(cdr(flow, two, last_app="Hangup"))
     events += [hangup(two), device(f"Local/{local}", "NOT_INUSE"), device(f"Local/{local}", "NOT_INUSE")]
     return events
 
@@ -150,19 +130,9 @@ def click_to_call(
     events += [event("Newstate", phone.snapshot()), device(channel, "RINGING")]
     events.append(event("Newstate", phone.up().snapshot()))
     events.append(event("DialEnd", phone.snapshot("Dest"), ("DialStatus", "ANSWER")))
+    target = [("Context", context), ("Exten", exten)]
     events.append(
-        event(
-            "OriginateResponse",
-            ("ActionID", action_id),
-            ("Response", "Success"),
-            ("Channel", phone.channel),
-            ("Context", context),
-            ("Exten", exten),
-            ("Reason", "4"),
-            ("Uniqueid", uid),
-            ("CallerIDNum", cid_num),
-            ("CallerIDName", cid_name),
-        )
+        originate_response(action_id, "Success", phone.channel, target, "4", uid, (cid_num, cid_name))
     )
     phone.priority = 2
     events.append(newexten(phone, "Dial", f"PJSIP/{exten}@trunk,30"))
@@ -190,10 +160,6 @@ def click_to_call(
         cdr(
             flow,
             phone,
-            source=cid_num,
-            destination=exten,
-            context=context,
-            callerid=f'"{cid_name}" <{cid_num}>',
             last_app="Dial",
             last_data=f"PJSIP/{exten}@trunk,30",
             dest_channel=far.channel,

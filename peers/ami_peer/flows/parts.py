@@ -122,10 +122,6 @@ def cdr(
     flow: Flow,
     leg: Leg,
     *,
-    source: str,
-    destination: str,
-    context: str,
-    callerid: str,
     last_app: str,
     last_data: str = "",
     dest_channel: str = "",
@@ -133,16 +129,17 @@ def cdr(
     ring_s: int = 0,
     disposition: str = "ANSWERED",
 ) -> Pairs:
-    """A Cdr as cdr_manager writes it: times in Asterisk's local time, only `UniqueID`, no Linkedid."""
+    """A Cdr as cdr_manager writes it: times in Asterisk's local time, only `UniqueID`, no Linkedid. Its
+    source, destination (and context) and CallerID are the leg's own caller and extension."""
     answered = disposition == "ANSWERED"
     return event(
         "Cdr",
         [
             ("AccountCode", ""),
-            ("Source", source),
-            ("Destination", destination),
-            ("DestinationContext", context),
-            ("CallerID", callerid),
+            ("Source", leg.cid_num),
+            ("Destination", leg.exten),
+            ("DestinationContext", leg.context),
+            ("CallerID", f'"{leg.cid_name}" <{leg.cid_num}>'),
             ("Channel", leg.channel),
             ("DestinationChannel", dest_channel),
             ("LastApplication", last_app),
@@ -169,3 +166,34 @@ def trunk_leg(flow: Flow, exten: str, caller: str, name: str) -> Leg:
     """An inbound channel from the trunk, as PJSIP creates it (state Ring); its Uniqueid is the Linkedid."""
     uid = flow.uniqueid()
     return Leg(f"PJSIP/trunk-{flow.suffix()}", uid, uid, "from-trunk", exten, caller, name, state=RING)
+
+
+def trunk_answered(leg: Leg, variable: str) -> list[Pairs]:
+    """A call in from the trunk that the dialplan marks (`Set(<variable>=1)`) and answers: Newchannel, VarSet,
+    Newexten Answer, Newstate Up, the trunk in use. The leg is left Up."""
+    events = [event("Newchannel", leg.snapshot()), varset(leg, variable, "1"), newexten(leg, "Answer")]
+    return [*events, event("Newstate", leg.up().snapshot()), device("PJSIP/trunk", "INUSE")]
+
+
+def originate_response(
+    action_id: str,
+    response: str,
+    channel: str,
+    target: Pairs,
+    reason: str,
+    uniqueid: str,
+    cid: tuple[str, str],
+) -> Pairs:
+    """An Originate's OriginateResponse: `target` is the Context and Exten dialled, or the Application and
+    Data run; `cid` the CallerID's number and name."""
+    return event(
+        "OriginateResponse",
+        ("ActionID", action_id),
+        ("Response", response),
+        ("Channel", channel),
+        *target,
+        ("Reason", reason),
+        ("Uniqueid", uniqueid),
+        ("CallerIDNum", cid[0]),
+        ("CallerIDName", cid[1]),
+    )

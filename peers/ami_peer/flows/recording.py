@@ -37,6 +37,7 @@ from .parts import (
     hangup,
     newexten,
     soft_hangup,
+    trunk_answered,
     varset,
 )
 
@@ -108,13 +109,9 @@ class RecordedCall:
 
     def opening(self) -> list[Pairs]:
         """Up to MixMonitorStart: the recording has begun."""
-        ringing, answer, mixmonitor = self._leg(1, up=False), self._leg(1), self._leg(2)
+        mixmonitor = self._leg(2)
         return [
-            event("Newchannel", ringing.snapshot()),
-            varset(ringing, "FROM_TRUNK", "1"),
-            newexten(ringing, "Answer"),
-            event("Newstate", answer.snapshot()),
-            device("PJSIP/trunk", "INUSE"),
+            *trunk_answered(self._leg(1, up=False), "FROM_TRUNK"),
             newexten(mixmonitor, "MixMonitor", f"{self.asterisk_dir}/rec-${{UNIQUEID}}.wav"),
             varset(mixmonitor, "MIXMONITOR_FILENAME", f"{self.asterisk_dir}/{self.file_name}"),
             event("MixMonitorStart", mixmonitor.snapshot()),
@@ -136,16 +133,7 @@ class RecordedCall:
             ("RTPAUDIOQOSRTT", "minrtt=0.000;maxrtt=0.000;avgrtt=0.000;stdevrtt=0.000"),
             ("RTPAUDIOQOSMES", "minrxmes=0.000;maxrxmes=0.000;avgrxmes=0.000;stdevrxmes=0.000"),
         ]
-        record = cdr(
-            self.flow,
-            leg,
-            source=self.caller,
-            destination=self.exten,
-            context="from-trunk",
-            callerid=f'"Customer" <{self.caller}>',
-            last_app="Hangup",
-            talk_s=int(self.seconds),
-        )
+        record = cdr(self.flow, leg, last_app="Hangup", talk_s=int(self.seconds))
         return [
             newexten(wait, "Wait", f"{self.seconds:g}"),
             newexten(leg, "Hangup"),
