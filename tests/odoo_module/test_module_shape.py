@@ -235,6 +235,16 @@ def test_the_pot_is_valid_and_holds_the_module_terms() -> None:
     assert all(msgstr == "" for _msgid, msgstr in entries[1:])  # a template translates nothing
     for term in ("Only Asterisk administrators may %s.", "Changed since sync", "Expired", "Bans"):
         assert term in ids, term
+    # A call's words, made in plain Python and translated by the translator Odoo passes in.
+    words = [
+        node.args[0].value
+        for name in ("call_words.py", "call_state.py")
+        for node in ast.walk(ast.parse((MODULE / name).read_text()))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_"
+        if isinstance(node.args[0], ast.Constant)  # not `_(known[1])`: a text marked where it is written
+    ]
+    assert len(words) > 30 and "Nobody answered" in words
+    assert sorted(set(words) - set(ids)) == []
 
 
 def test_icon_licence_readme_and_depends() -> None:
