@@ -4,21 +4,14 @@ Plain Python without Odoo imports (like compat.py), so tests/odoo_module loads i
 entry as the bridge delivers it (docs/odoo-api.md): AMI headers, `@id`, `@time` (the event's own UTC time)
 or `@at`, `@e164` and, for Cdr, `@utc`. A fact is a small JSON-able dict; `t` is its UTC time as a sortable
 string.
+
+The facts in words, for people: call_words.py.
 """
 
 import hashlib
 import json
 import re
 from datetime import UTC, datetime
-
-# Asterisk's AST_CONTROL_* codes in OriginateResponse's Reason (include/asterisk/frame.h, main/channel.c).
-ORIGINATE_REASONS = {
-    0: ("failed", "could not be called: not registered, unknown or unavailable"),
-    1: ("noanswer", "hung up without answering"),
-    3: ("noanswer", "did not answer in time"),
-    5: ("busy", "is busy"),
-    8: ("congestion", "could not be reached: congestion (no free line or route)"),
-}
 
 # Q.850 hangup causes (Hangup's Cause) that say why an unanswered call failed.
 CAUSES = {
@@ -261,44 +254,3 @@ def keys(fact_):
     """(linkedid, uniqueids) that tie a fact to its call."""
     uniqueids = [fact_[k] for k in ("u", "du") if fact_.get(k)]
     return fact_.get("l", ""), uniqueids
-
-
-def describe(f):
-    """A fact in words, for the call's timeline."""
-    e, ch, dch = f["e"], f.get("ch", ""), f.get("dch", "")
-    if e == "Newchannel":
-        return f"{ch}: new channel ({f.get('num') or '?'} -> {f.get('exten') or '?'})"
-    if e == "Newstate":
-        state = {"6": "answered", "5": "ringing", "4": "ring"}.get(f.get("st"), f"state {f.get('st')}")
-        return f"{ch}: {state}"
-    if e == "Hangup":
-        return f"{ch}: hung up ({f.get('cause_txt') or f.get('cause')})"
-    if e == "DialBegin":
-        return f"{ch or 'Originate'} dials {dch or f.get('dstr', '')}"
-    if e == "DialEnd":
-        return f"{dch}: {f.get('ds', '')}"
-    if e == "BridgeEnter":
-        return f"{ch} joins a bridge ({f.get('n')} in it)"
-    if e.startswith("Queue"):
-        what = {
-            "QueueCallerJoin": "waits in",
-            "QueueCallerLeave": "leaves",
-            "QueueCallerAbandon": "gives up in",
-        }
-        return f"{ch} {what.get(e, e)} queue {f.get('queue', '')}"
-    if e in ("AgentCalled", "AgentConnect", "AgentComplete"):
-        what = {"AgentCalled": "rings", "AgentConnect": "is answered by", "AgentComplete": "is done with"}
-        return f"Queue {f.get('queue', '')} {what[e]} {f.get('member') or dch}"
-    if e == "Cdr":
-        return f"CDR {ch}: {f.get('disp', '')}, {f.get('bill', 0)} s billed"
-    if e == "OriginateResponse":
-        words = ORIGINATE_REASONS.get(f.get("reason"), ("", ""))[1]
-        return f"Originate {ch}: {f.get('resp', '')}" + (f" ({words})" if f.get("resp") != "Success" else "")
-    if e == "@originate":
-        phones = ", ".join(r["ch"] for r in f["reqs"])
-        return f"Click-to-call by {f.get('login') or '?'}: {phones} -> {f['number']}"
-    if e == "@reply":
-        return f"Asterisk {'accepted' if f.get('ok') else 'refused'} the call: {f.get('msg', '')}"
-    if e == "@siblings":
-        return f"Answered on {f.get('on')}: the other phones stop ringing"
-    return e

@@ -3,7 +3,8 @@
 A call's facts are a dict {fact id: fact}. Adding facts is a union, so any order of the same events gives the
 same facts, and summarize() reads only the set: the result cannot depend on order. The status moves through
 ranks that only grow as facts are added (dialing < ringing < up < ended), so it never goes backwards; which
-ended status (answered, missed, busy...) may still be corrected by a late fact.
+ended status (answered, missed, busy...) may still be corrected by a late fact. Its words (why a call failed,
+the timeline) are in the language of the translator `_` given to summarize() (call_words.py).
 
 Plain Python without Odoo imports: tests/odoo_module loads it by path and checks it with hypothesis.
 """
@@ -11,14 +12,22 @@ Plain Python without Odoo imports: tests/odoo_module loads it by path and checks
 import importlib.util
 import os
 
+
+def _by_path(name):
+    spec = importlib.util.spec_from_file_location(
+        f"asterisk_plus_{name}", os.path.join(os.path.dirname(__file__), f"{name}.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 try:
     from . import call_events as ev
+    from . import call_words as words
 except ImportError:  # loaded by path, outside the package
-    _spec = importlib.util.spec_from_file_location(
-        "asterisk_plus_call_events", os.path.join(os.path.dirname(__file__), "call_events.py")
-    )
-    ev = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(ev)
+    ev = _by_path("call_events")
+    words = _by_path("call_words")
 
 SKEW_S = 300  # a Cdr whose EndTime is further than this from its arrival was read in the wrong timezone
 
@@ -67,7 +76,8 @@ def trusted(cdr):
 class _Call:
     """What the facts of one call say, gathered in one pass over them in a fixed order."""
 
-    def __init__(self, facts, key):
+    def __init__(self, facts, key, translate=words.plain):
+        self.translate = translate
         self.facts = [f for _fid, f in sorted(facts.items(), key=lambda kv: (kv[1].get("t", ""), kv[0]))]
         self.key = key
         self.roots = {key}
@@ -153,7 +163,7 @@ class _Call:
             if u in self.roots:
                 self.ended_roots.add(u)
                 status = ev.CAUSES.get(f.get("cause"))
-                if status:
+                if status:  # Asterisk's own words for the cause
                     self.failures.append((status, f"{f.get('ch', '')}: {f.get('cause_txt') or status}", t))
         elif e == "DialBegin":
             if f.get("ch") and self._calls_side(f):
@@ -186,11 +196,13 @@ class _Call:
                 self.failures.append(("failed", self._refusal(f.get("msg") or "error"), t))
 
     def _refusal(self, message):
-        words = f"Asterisk refused the call: {message}"
+        _ = self.translate
+        said = _("Asterisk refused the call: %s", message)
         if "does not exist" in message.lower() and self.originate and self.originate.get("ctx"):
             number, context = self.originate["number"], self.originate["ctx"]
-            words += f" (no {number} in context {context}: check the PBX user's or the server's context)"
-        return words
+            hint = _("(no %s in context %s: check the PBX user's or the server's context)", number, context)
+            said += f" {hint}"
+        return said
 
     def _dial_end(self, f, t):
         status = f.get("ds", "")
@@ -225,10 +237,14 @@ class _Call:
             return
         self.ended_roots.add(root)
         self.end_times.append(t)
-        status, words = ev.ORIGINATE_REASONS.get(
-            f.get("reason"), ("failed", f"failed (reason {f.get('reason')})")
-        )
-        self.failures.append((status, f"{f.get('ch') or 'The phone'} {words}", t))
+        _ = self.translate
+        known = words.ORIGINATE_REASONS.get(f.get("reason"))
+        if known:
+            status, said = known[0], _(known[1])
+        else:
+            status, said = "failed", _("failed (reason %s)", f.get("reason"))
+        phone = f.get("ch") or _("The phone")
+        self.failures.append((status, f"{phone} {said}", t))
 
     def _bridged(self):
         """A bridge that a calling leg is in and that held two channels: the other side answered."""
@@ -298,9 +314,10 @@ class _Call:
         return max(cdr) if cdr else ""
 
 
-def summarize(facts, key):
-    """Everything Odoo shows of a call, from its facts and its key (the Linkedid it is stored under)."""
-    call = _Call(facts, key)
+def summarize(facts, key, _=words.plain):
+    """Everything Odoo shows of a call, from its facts and its key (the Linkedid it is stored under); its
+    words (reason, timeline) through the translator `_` (English without one)."""
+    call = _Call(facts, key, _)
     direction, caller, called = call.direction()
     by = call.answered_by()
     # Answered by the dialplan (an IVR, a voicemail, a test call): the calling leg was answered, nothing was
@@ -317,7 +334,7 @@ def summarize(facts, key):
         by["exten"] = ev.channel_exten(by["channel"])
     answered = bool(by) or by_dialplan
     ended = call.ended()
-    status, reason = _status(call, direction, answered, ended)
+    status, reason = _status(call, direction, answered, ended, _)
     started = call.started()
     answer_times = [c[1] for c in call.callee if c[1] and c[0] < 2] if by else []
     answer_times = answer_times or ([c[1] for c in call.callee if c[1]] if by else [])
@@ -350,12 +367,12 @@ def summarize(facts, key):
             leg for leg, value in sorted(call.legs.items()) if leg in call.roots and value["up"]
         ],
         "legs": _legs(call, by),
-        "timeline": [(f.get("t", ""), ev.describe(f)) for f in call.facts],
+        "timeline": [(f.get("t", ""), words.describe(f, _)) for f in call.facts],
         "skews": [ev.cdr_skew(f) for f in call.facts if ev.cdr_skew(f) is not None],
     }
 
 
-def _status(call, direction, answered, ended):
+def _status(call, direction, answered, ended, _):
     if not ended:
         if call.anyone_up:
             return "up", ""
@@ -366,14 +383,14 @@ def _status(call, direction, answered, ended):
         return "answered", ""
     if direction == "in":
         if call.abandoned:
-            return "missed", f"The caller gave up waiting in queue {call.abandoned}"
-        words = sorted(call.failures, key=lambda x: (SEVERITY.index(x[0]), x[2], x[1]))
-        return "missed", (words[0][1] if words else "Nobody answered")
+            return "missed", _("The caller gave up waiting in queue %s", call.abandoned)
+        failures = sorted(call.failures, key=lambda x: (SEVERITY.index(x[0]), x[2], x[1]))
+        return "missed", (failures[0][1] if failures else _("Nobody answered"))
     for status in SEVERITY:
-        found = sorted((t, words) for s, words, t in call.failures if s == status)
+        found = sorted((t, said) for s, said, t in call.failures if s == status)
         if found:
             return status, found[0][1]
-    return "noanswer", "Nobody answered"
+    return "noanswer", _("Nobody answered")
 
 
 def _span(start, end):

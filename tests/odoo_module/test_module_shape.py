@@ -154,6 +154,47 @@ def test_every_user_facing_message_goes_through_translation() -> None:
     assert checked > 30
 
 
+# A phrase: two words of letters. The plain-Python files of a call's words must have none outside `_("...")`.
+_PHRASE = re.compile(r"[A-Za-z]{2,}'?[a-z]* +[A-Za-z(]")
+_MATCHED = {"does not exist"}  # Asterisk's words, looked for in what it said: never shown by the module
+
+
+def _phrases_outside_translation(source: str) -> list[tuple[int, str]]:
+    tree = ast.parse(source)
+    skip = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "_"
+            and node.args
+        ):
+            skip.add(id(node.args[0]))
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            skip.add(id(body[0].value))  # a docstring
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in skip
+        and node.value not in _MATCHED
+        and _PHRASE.search(node.value)
+    ]
+
+
+def test_a_calls_words_all_go_through_the_translator() -> None:
+    """call_words.py, call_state.py and call_events.py make the timeline and the reason a call failed."""
+    for name in ("call_words.py", "call_state.py", "call_events.py"):
+        assert _phrases_outside_translation((MODULE / name).read_text()) == [], name
+    # The check sees a phrase left outside `_()`, as a line of the module would have it.
+    text = (MODULE / "call_words.py").read_text()
+    untranslated = text.replace('_("%s leaves queue %s", ch, queue)', 'f"{ch} leaves queue {queue}"')
+    assert untranslated != text
+    assert [value for _line, value in _phrases_outside_translation(untranslated)] == [" leaves queue "]
+
+
 def test_the_translator_formats_in_english_without_odoo() -> None:
     compat = load("compat")
     _ = compat.translator(SimpleNamespace(lang="en_US"))
@@ -194,6 +235,16 @@ def test_the_pot_is_valid_and_holds_the_module_terms() -> None:
     assert all(msgstr == "" for _msgid, msgstr in entries[1:])  # a template translates nothing
     for term in ("Only Asterisk administrators may %s.", "Changed since sync", "Expired", "Bans"):
         assert term in ids, term
+    # A call's words, made in plain Python and translated by the translator Odoo passes in.
+    words = [
+        node.args[0].value
+        for name in ("call_words.py", "call_state.py")
+        for node in ast.walk(ast.parse((MODULE / name).read_text()))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_"
+        if isinstance(node.args[0], ast.Constant)  # not `_(known[1])`: a text marked where it is written
+    ]
+    assert len(words) > 30 and "Nobody answered" in words
+    assert sorted(set(words) - set(ids)) == []
 
 
 def test_icon_licence_readme_and_depends() -> None:

@@ -7,7 +7,8 @@ from html import escape
 import pytz
 from odoo import api, fields, models, release
 
-from .. import call_events, call_state
+from .. import call_events, call_state, call_words
+from ..compat import translator
 
 try:
     import phonenumbers
@@ -132,10 +133,12 @@ class Call(models.Model):
         self.ensure_one()
         return json.loads(self.sudo().facts or "{}")
 
-    def _summary(self):
-        return call_state.summarize(self._facts(), self.linkedid)
+    def _summary(self, _=None):
+        """The call's summary; its words through the translator `_` (English without one)."""
+        return call_state.summarize(self._facts(), self.linkedid, _ or call_words.plain)
 
     @api.depends("facts")
+    @api.depends_context("lang")
     def _compute_timeline(self):
         for rec in self:
             if not rec.id or not rec.linkedid:
@@ -143,7 +146,8 @@ class Call(models.Model):
                 continue
             tz = pytz.timezone(rec.server_id.tz or "UTC")
             rows = []
-            for at, words in rec._summary()["timeline"]:
+            # Computed, not stored: in the language of whoever reads it.
+            for at, words in rec._summary(translator(rec.env))["timeline"]:
                 local = state_time(at)
                 shown = pytz.utc.localize(local).astimezone(tz).strftime("%H:%M:%S.%f")[:-3] if local else ""
                 rows.append(f"<tr><td>{shown}</td><td>{escape(words)}</td></tr>")

@@ -16,6 +16,7 @@ from psycopg2 import errorcodes
 
 from .. import call_events as ev
 from .. import call_popup, call_state
+from ..compat import translator
 from .call_outcome import same
 
 _logger = logging.getLogger(__name__)
@@ -208,11 +209,14 @@ class CallIngest(models.Model):
 
     def _write_calls(self, server, bufs, legs, notify):
         people = self.env["asterisk_plus.user"].sudo()._directory(server)
+        # The reason is stored, so it is written once for every reader: in the company's language (the
+        # timeline, computed as it is read, is in each reader's).
+        _ = translator(self.with_context(lang=self.env.company.partner_id.lang or "en_US").env)
         numbers = set()
         for b in bufs.values():
-            b.summary = call_state.summarize(b.facts, b.key)
+            b.summary = call_state.summarize(b.facts, b.key, _)
             if self._stop_siblings(server, b):
-                b.summary = call_state.summarize(b.facts, b.key)
+                b.summary = call_state.summarize(b.facts, b.key, _)
             s = b.summary
             number = s["caller"] if s["direction"] == "in" else s["called"]
             if number.startswith("+") and not (b.record and b.record.partner_id):

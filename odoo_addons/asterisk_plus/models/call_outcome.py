@@ -7,11 +7,12 @@ import logging
 
 import pytz
 from markupsafe import Markup, escape
-from odoo import _, models
+from odoo import models
 
 from .. import bus_client as bus
 from .. import call_events as ev
 from .. import call_popup, call_state
+from ..compat import translator
 from .call import STATUSES, call_name, state_time
 
 _logger = logging.getLogger(__name__)
@@ -139,11 +140,19 @@ class CallOutcome(models.Model):
             effects.append(("popup", tuple(b.tell), missed, b.popup["state"]))
         uid = (b.facts.get("@originate") or {}).get("uid")
         if notify and uid and s["status"] in FAILED and b.old_status not in ENDED:
-            title = _("Call to %s failed", s["called"])
-            effects.append(("notify", uid, title, s["reason"] or dict(STATUSES)[s["status"]], "danger"))
+            effects.append(("notify", uid, *self._failed_words(b, uid), "danger"))
         if s["status"] == "missed" and b.old_status != "missed":
             effects.append(("missed",))
         return [(kind, b.record.id, *rest) for kind, *rest in b.effects + effects]
+
+    def _failed_words(self, b, uid):
+        """(title, message) of a failed click-to-call's notification, in its user's language (the stored
+        reason is in the company's)."""
+        env = self.with_context(lang=self.env["res.users"].sudo().browse(uid).exists().lang or "en_US").env
+        _ = translator(env)
+        s = call_state.summarize(b.facts, b.key, _)
+        status = dict(self._fields["status"]._description_selection(env))[s["status"]]
+        return _("Call to %s failed", s["called"]), s["reason"] or status
 
     def _run_effects(self, server, effects):
         """Once the batch is written: notifications, chatter notes, actions for Asterisk (after commit)."""

@@ -4,6 +4,7 @@ import json
 import socket
 
 from odoo.tests import TransactionCase
+from odoo.tools.translate import code_translations
 
 
 def last_bus_id(env):
@@ -34,6 +35,20 @@ def forget_existing_numbers(env):
     )
     env["res.partner"].invalidate_model(["phone_e164", "mobile_e164"])
     env.registry.clear_cache()
+
+
+def code_terms(case, lang, translations):
+    """`lang` active and these translations of the module's code terms in it, as a loaded i18n/<lang>.po
+    would give (the module ships only the template): the language is rolled back with the test, the terms
+    restored after it."""
+    case.env["res.lang"]._activate_lang(lang)
+    key = ("asterisk_plus", lang)
+    saved = code_translations.python_translations.get(key)
+    code_translations.python_translations[key] = translations
+    if saved is None:
+        case.addCleanup(code_translations.python_translations.pop, key, None)
+    else:
+        case.addCleanup(code_translations.python_translations.__setitem__, key, saved)
 
 
 def free_port():

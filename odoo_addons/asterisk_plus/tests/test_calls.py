@@ -14,7 +14,7 @@ from odoo.tools import mute_logger
 from .. import call_state
 from ..models.call_ingest import ConcurrentUpdate
 from . import flows
-from .common import ServerCase, forget_existing_numbers
+from .common import ServerCase, code_terms, forget_existing_numbers
 
 INBOUND = ("inbound_answered_without_dial", "inbound_dial_unregistered", "queue_answered", "queue_abandoned")
 
@@ -113,6 +113,18 @@ class TestCallJournal(CallCase):
         )
         self.assertEqual(partner.asterisk_call_count, 1)
         self.assertIn("hung up (Normal Clearing)", call.timeline)
+
+    def test_the_timeline_is_in_the_readers_language(self):
+        code_terms(self, "fr_FR", {"%s: hung up (%s)": "%s : raccroché (%s)"})
+        key, _synthetic, items = flows.inbound_answered_without_dial()
+        self.deliver(items)
+        call = self.call(key)
+        english = call.timeline
+        self.assertIn(": hung up (Normal Clearing)", english)
+        french = call.with_context(lang="fr_FR").timeline  # computed again: it depends on the language
+        self.assertIn(" : raccroché (Normal Clearing)", french)
+        self.assertNotIn("hung up", french)
+        self.assertEqual(call.with_context(lang="en_US").timeline, english)
 
     def test_a_call_to_an_unregistered_phone_is_the_missed_call_of_its_extensions_user(self):
         user = self.user("user101", extension="101", phone="PJSIP/101")

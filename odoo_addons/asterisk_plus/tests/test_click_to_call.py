@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from . import flows
-from .common import last_bus_id, notifications
+from .common import code_terms, last_bus_id, notifications
 from .test_console_ban_call import RedisCase
 
 
@@ -166,6 +166,31 @@ class TestClickToCall(RedisCase):
         results = self.env(user=self.system)["asterisk_plus.server"].bridge_on_replies("asterisk1", [reply])
         self.assertEqual((results, self.notes_for(user, since)), ([{"status": "ok"}], []))
         self.assertEqual(call.status, "failed")
+
+    def test_the_failure_is_told_in_the_users_language_and_stored_in_the_companys(self):
+        code_terms(
+            self,
+            "fr_FR",
+            {
+                "Call to %s failed": "Échec de l'appel vers %s",
+                "could not be called: not registered, unknown or unavailable": "injoignable",
+            },
+        )
+        user = self.agent("agent107", "107", [{"name": "PJSIP/6001"}])
+        user.lang = "fr_FR"
+        call = self.call_from(user)
+        [req] = self.requests(call)
+        _key, _synthetic, items = flows.click_to_call_unreachable(req)
+        since = self.last_bus_id()
+        self.env(user=self.system)["asterisk_plus.call"].on_ami_events("asterisk1", items)
+        self.assertEqual(self.env.company.partner_id.lang, "en_US")
+        self.assertEqual(
+            call.reason, "PJSIP/6001 could not be called: not registered, unknown or unavailable"
+        )
+        [note] = [n for n in self.notes_for(user, since) if n["type"] == "danger"]
+        self.assertEqual(
+            (note["title"], note["message"]), ("Échec de l'appel vers +3225551234", "PJSIP/6001 injoignable")
+        )
 
     def test_ring_all_stops_the_other_phone_when_one_answers_and_the_call_is_answered_when_the_customer_is(
         self,

@@ -6,11 +6,10 @@ from datetime import datetime
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
-from odoo.tools.translate import code_translations
 
 from .. import bus_client as bus
 from ..compat import translator
-from .common import free_port
+from .common import code_terms, free_port
 from .test_console_ban_call import RedisCase
 
 
@@ -65,22 +64,11 @@ class TestTranslator(RedisCase):
 
     def setUp(self):
         super().setUp()
-        self.env["res.lang"]._activate_lang("fr_FR")  # rolled back with the test
         translations = {
             "Only Asterisk administrators may %s.": "Seuls les administrateurs Asterisk peuvent %s.",
             "Running": "En marche",
         }
-        # What the loaded i18n/fr.po would give (the module ships only the template): restored after the test.
-        key = ("asterisk_plus", "fr_FR")
-        saved = code_translations.python_translations.get(key)
-        code_translations.python_translations[key] = translations
-        self.addCleanup(self._restore, key, saved)
-
-    def _restore(self, key, saved):
-        if saved is None:
-            code_translations.python_translations.pop(key, None)
-        else:
-            code_translations.python_translations[key] = saved
+        code_terms(self, "fr_FR", translations)
 
     def test_messages_follow_the_users_language(self):
         _ = translator(self.env(context={"lang": "fr_FR"}))
