@@ -13,7 +13,7 @@ from .. import bus_client as bus
 from .. import call_events as ev
 from .. import call_popup, call_state
 from ..compat import translator
-from .call import STATUSES, call_name, state_time
+from .call import call_name, state_time
 
 _logger = logging.getLogger(__name__)
 
@@ -100,12 +100,22 @@ class CallOutcome(models.Model):
         skew, fact = max(skews, key=lambda pair: abs(pair[0]))
         warning = ""
         if abs(skew) > call_state.SKEW_S:
-            warning = (
-                f"Asterisk's timezone differs from the server's: a CDR that ended at {fact['end'][:19]} UTC "
-                f"(its local EndTime read as {server.tz or 'UTC'}) arrived at {fact['arr'][:19]} UTC, "
-                f"{abs(skew) / 60:.0f} minutes {'later' if skew > 0 else 'earlier'}. Set the timezone of "
-                "this server to the one Asterisk's clock runs in."
-            )
+            _ = self._company_translator()
+            args = (fact["end"][:19], server.tz or "UTC", fact["arr"][:19], f"{abs(skew) / 60:.0f}")
+            if skew > 0:
+                warning = _(
+                    "Asterisk's timezone differs from the server's: a CDR that ended at %s UTC (its local "
+                    "EndTime read as %s) arrived at %s UTC, %s minutes later. Set the timezone of this "
+                    "server to the one Asterisk's clock runs in.",
+                    *args,
+                )
+            else:
+                warning = _(
+                    "Asterisk's timezone differs from the server's: a CDR that ended at %s UTC (its local "
+                    "EndTime read as %s) arrived at %s UTC, %s minutes earlier. Set the timezone of this "
+                    "server to the one Asterisk's clock runs in.",
+                    *args,
+                )
         if (server.tz_warning or "") != warning:
             server.sudo().tz_warning = warning or False
 
@@ -213,14 +223,25 @@ class CallOutcome(models.Model):
         except Exception:  # noqa: BLE001 - the call is stored; a chatter note is not worth losing it
             _logger.exception("could not write calls on the partners' chatter")
 
+    def _company_translator(self):
+        """`_` in the company's language, for words stored once for every reader (chatter, server form)."""
+        return translator(self.with_context(lang=self.env.company.partner_id.lang or "en_US").env)
+
     def _chatter_line(self):
         self.ensure_one()
-        labels = dict(self._fields["direction"].selection)
-        status = dict(STATUSES).get(self.status, self.status)
-        line = f"{labels.get(self.direction, '')} call, {status.lower()}: "
-        line += f"{self.caller or '?'} → {self.called or '?'}"
+        _ = self._company_translator()
+        env = self.with_context(lang=self.env.company.partner_id.lang or "en_US").env
+        labels = dict(self._fields["direction"]._description_selection(env))
+        status = dict(self._fields["status"]._description_selection(env)).get(self.status, self.status)
+        line = _(
+            "%s call, %s: %s → %s",
+            labels.get(self.direction, ""),
+            status.lower(),
+            self.caller or "?",
+            self.called or "?",
+        )
         if self.answered and self.talk_time:
-            line += f", {self.talk_time} s"
+            line += ", " + _("%s s", self.talk_time)
         if self.answered_user_id:
             line += f", {self.answered_user_id.name}"
         elif self.reason:

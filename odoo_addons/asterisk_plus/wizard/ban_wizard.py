@@ -93,7 +93,7 @@ class BanWizard(models.TransientModel):
         server = self.server_id
         headers = {
             "address": address,
-            "reason": (self.reason or "").strip() or f"banned by {self.env.user.login}",
+            "reason": (self.reason or "").strip() or _("banned by %s", self.env.user.login),
             "bantime": str(self.duration * 60),
         }
         bus.publish_after_commit(
