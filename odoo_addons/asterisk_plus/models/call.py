@@ -133,6 +133,11 @@ class Call(models.Model):
         self.ensure_one()
         return json.loads(self.sudo().facts or "{}")
 
+    def _company_env(self):
+        """The environment in the company's language: for words stored once for every reader (the reason,
+        the chatter line, the server's timezone warning)."""
+        return self.with_context(lang=self.env.company.partner_id.lang or "en_US").env
+
     def _summary(self, _=None):
         """The call's summary; its words through the translator `_` (English without one)."""
         return call_state.summarize(self._facts(), self.linkedid, _ or call_words.plain)

@@ -211,7 +211,7 @@ class CallIngest(models.Model):
         people = self.env["asterisk_plus.user"].sudo()._directory(server)
         # The reason is stored, so it is written once for every reader: in the company's language (the
         # timeline, computed as it is read, is in each reader's).
-        _ = translator(self.with_context(lang=self.env.company.partner_id.lang or "en_US").env)
+        _ = translator(self._company_env())
         numbers = set()
         for b in bufs.values():
             b.summary = call_state.summarize(b.facts, b.key, _)

@@ -100,7 +100,7 @@ class CallOutcome(models.Model):
         skew, fact = max(skews, key=lambda pair: abs(pair[0]))
         warning = ""
         if abs(skew) > call_state.SKEW_S:
-            _ = self._company_translator()
+            _ = translator(self._company_env())
             args = (fact["end"][:19], server.tz or "UTC", fact["arr"][:19], f"{abs(skew) / 60:.0f}")
             if skew > 0:
                 warning = _(
@@ -223,14 +223,10 @@ class CallOutcome(models.Model):
         except Exception:  # noqa: BLE001 - the call is stored; a chatter note is not worth losing it
             _logger.exception("could not write calls on the partners' chatter")
 
-    def _company_translator(self):
-        """`_` in the company's language, for words stored once for every reader (chatter, server form)."""
-        return translator(self.with_context(lang=self.env.company.partner_id.lang or "en_US").env)
-
     def _chatter_line(self):
         self.ensure_one()
-        _ = self._company_translator()
-        env = self.with_context(lang=self.env.company.partner_id.lang or "en_US").env
+        env = self._company_env()
+        _ = translator(env)
         labels = dict(self._fields["direction"]._description_selection(env))
         status = dict(self._fields["status"]._description_selection(env)).get(self.status, self.status)
         line = _(
